@@ -1,0 +1,58 @@
+/*
+ * Server keypairs: a private key and its certificate chain.
+ *
+ * Reading and decoding are separate steps so that files can be read while
+ * privileged and decoded later (for SNI, only the keypair a client's name
+ * selects is decoded). Every error leaves a one-line message, naming the
+ * file, in a struct tls_err.
+ */
+#ifndef TLSD_KEYS_H
+#define TLSD_KEYS_H
+
+#include <stddef.h>
+#include <bearssl.h>
+
+struct tls_err {
+	char msg[320];
+};
+
+/* A file's bytes, read whole. */
+struct blob {
+	unsigned char *data;
+	size_t len;
+	const char *path; /* for messages; not owned */
+};
+
+/* Reads path whole (at most 1 MiB). 0, or -1 with e->msg set. */
+int blob_read(struct blob *b, const char *path, struct tls_err *e);
+void blob_free(struct blob *b);
+
+struct tls_keypair {
+	int key_type; /* BR_KEYTYPE_RSA or BR_KEYTYPE_EC */
+	union {
+		br_rsa_private_key rsa;
+		br_ec_private_key ec;
+	} sk;
+	br_x509_certificate *chain; /* leaf first */
+	size_t chain_len;
+	/* owned storage, released by keypair_free */
+	unsigned char *key_storage;
+};
+
+/*
+ * Decodes a private key (DER or PEM; RSA PKCS#1 or PKCS#8; EC SEC1 or
+ * PKCS#8 on P-256, P-384, P-521) and a certificate chain (DER: one
+ * certificate; PEM: one or more CERTIFICATE objects, leaf first), and
+ * checks that the key matches the leaf's public key. 0, or -1 with e->msg
+ * naming the file at fault ("KEYFILE /path: not a private key", ...).
+ */
+int keypair_decode(struct tls_keypair *kp, const struct blob *key,
+		   const struct blob *chain, struct tls_err *e);
+
+/* Reads and decodes in one step. */
+int keypair_load(struct tls_keypair *kp, const char *keyfile,
+		 const char *certfile, struct tls_err *e);
+
+void keypair_free(struct tls_keypair *kp);
+
+#endif
