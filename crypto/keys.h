@@ -16,14 +16,18 @@ struct tls_err {
 	char msg[320];
 };
 
-/* A file's bytes, read whole. */
+/* A file's bytes, read whole; blob_free wipes them (keys live here). */
 struct blob {
 	unsigned char *data;
 	size_t len;
 	const char *path; /* for messages; not owned */
 };
 
-/* Reads path whole (at most 1 MiB). 0, or -1 with e->msg set. */
+/*
+ * Reads path whole (at most 1 MiB; an empty file is read fine, decoding
+ * refuses it). 0, or -1 with e->msg set ("unable to read /path: ...") and
+ * nothing to free.
+ */
 int blob_read(struct blob *b, const char *path, struct tls_err *e);
 void blob_free(struct blob *b);
 
@@ -33,9 +37,10 @@ struct tls_keypair {
 		br_rsa_private_key rsa;
 		br_ec_private_key ec;
 	} sk;
-	br_x509_certificate *chain; /* leaf first */
+	/* leaf first; one owned block: the array, then the DER copies */
+	br_x509_certificate *chain;
 	size_t chain_len;
-	/* owned storage, released by keypair_free */
+	/* owned copy of the key elements sk points to; wiped when freed */
 	unsigned char *key_storage;
 };
 
@@ -44,15 +49,17 @@ struct tls_keypair {
  * PKCS#8 on P-256, P-384, P-521) and a certificate chain (DER: one
  * certificate; PEM: one or more CERTIFICATE objects, leaf first), and
  * checks that the key matches the leaf's public key. 0, or -1 with e->msg
- * naming the file at fault ("KEYFILE /path: not a private key", ...).
+ * naming the file at fault ("KEYFILE /path: no private key found", ...).
+ * Encrypted keys are refused. On error, kp needs no keypair_free.
  */
 int keypair_decode(struct tls_keypair *kp, const struct blob *key,
 		   const struct blob *chain, struct tls_err *e);
 
-/* Reads and decodes in one step. */
+/* Reads and decodes in one step. On error, kp needs no keypair_free. */
 int keypair_load(struct tls_keypair *kp, const char *keyfile,
 		 const char *certfile, struct tls_err *e);
 
+/* Wipes and frees; kp is left zeroed, so freeing twice is harmless. */
 void keypair_free(struct tls_keypair *kp);
 
 #endif

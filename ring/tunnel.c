@@ -1,0 +1,507 @@
+#include "tunnel.h"
+
+#include <errno.h>
+#include <poll.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "bq.h"
+#include "framer.h"
+#include "uring.h"
+
+enum op { OP_NETRD, OP_NETWR, OP_APPRD, OP_APPWR, OP_IO_COUNT };
+
+/* user_data of a CQE: an op, a readiness poll for an op, or the timer. */
+#define UD_POLL 0x10u
+#define UD_TIMEOUT 0x20u
+#define UD_IGNORE 0x40u /* timeout removals and cancellations */
+
+#define BIT(op) (1u << (op))
+
+enum {
+	TF_HANDSHAKE = 1u << 0,  /* the handshake has completed */
+	TF_NET_EOF = 1u << 1,    /* net_in gave EOF */
+	TF_APP_EOF = 1u << 2,    /* app_in gave EOF */
+	TF_RX_DONE = 1u << 3,    /* app_out closed: nothing more to the app */
+	TF_TX_DONE = 1u << 4,    /* net_out shut down: nothing more out */
+	TF_CLOSE_SENT = 1u << 5, /* br_ssl_engine_close() was called */
+	TF_FAILED = 1u << 6,     /* res holds an error */
+	TF_TIMER = 1u << 7,      /* the handshake timer is armed */
+	TF_FINISHING = 1u << 8,  /* cancelling: outcomes no longer count */
+};
+
+static int has(const struct tunnel *t, unsigned f)
+{
+	return (t->flags & f) != 0;
+}
+
+static void fail(struct tunnel *t, enum tunnel_status st, int err,
+		 const char *what)
+{
+	if (has(t, TF_FAILED))
+		return;
+	t->flags |= TF_FAILED;
+	t->res.status = st;
+	t->res.err = err;
+	t->res.what = what;
+}
+
+int tunnel_init(struct tunnel *t, br_ssl_engine_context *eng,
+		const struct tunnel_fds *fds, const struct tunnel_config *cfg)
+{
+	int r;
+
+	memset(&t->res, 0, sizeof t->res);
+	t->eng = eng;
+	t->fd = *fds;
+	t->cfg = *cfg;
+	t->inflight = t->polling = 0;
+	t->flags = 0;
+	t->appwr_len = 0;
+	bq_init(&t->netin, t->netin_buf, sizeof t->netin_buf);
+	bq_init(&t->appin, t->appin_buf, sizeof t->appin_buf);
+	bq_init(&t->netout, t->netout_buf, sizeof t->netout_buf);
+	framer_init(&t->framer);
+	r = uring_setup(&t->ring);
+	t->ring_ready = r == 0;
+	return r;
+}
+
+/* --- moving bytes between the staging queues and the engine --- */
+
+static int feed_records(struct tunnel *t)
+{
+	size_t len, n;
+	unsigned char *buf = br_ssl_engine_recvrec_buf(t->eng, &len);
+
+	n = bq_len(&t->netin);
+	if (!buf || !n)
+		return 0;
+	if (n > len)
+		n = len;
+	memcpy(buf, bq_data(&t->netin), n);
+	framer_feed(&t->framer, buf, n);
+	bq_consume(&t->netin, n);
+	br_ssl_engine_recvrec_ack(t->eng, n);
+	return 1;
+}
+
+static int feed_app(struct tunnel *t)
+{
+	size_t len, n;
+	unsigned char *buf = br_ssl_engine_sendapp_buf(t->eng, &len);
+
+	n = bq_len(&t->appin);
+	if (!buf || !n)
+		return 0;
+	if (n > len)
+		n = len;
+	memcpy(buf, bq_data(&t->appin), n);
+	bq_consume(&t->appin, n);
+	br_ssl_engine_sendapp_ack(t->eng, n);
+	/* The app has paused (all it wrote is in): seal what we have. */
+	if (!bq_len(&t->appin))
+		br_ssl_engine_flush(t->eng, 0);
+	return 1;
+}
+
+static int drain_records(struct tunnel *t)
+{
+	size_t len, n;
+	unsigned char *buf = br_ssl_engine_sendrec_buf(t->eng, &len);
+
+	if (!buf)
+		return 0;
+	/* The region being written stays put; only free space is reused. */
+	if (!(t->inflight & BIT(OP_NETWR)))
+		bq_compact(&t->netout);
+	n = bq_room(&t->netout);
+	if (!n)
+		return 0;
+	if (n > len)
+		n = len;
+	memcpy(bq_tail(&t->netout), buf, n);
+	bq_produce(&t->netout, n);
+	br_ssl_engine_sendrec_ack(t->eng, n);
+	return 1;
+}
+
+static void timer_cancel(struct tunnel *t)
+{
+	struct io_uring_sqe *sqe;
+
+	if (!has(t, TF_TIMER))
+		return;
+	sqe = uring_sqe(&t->ring);
+	io_uring_prep_timeout_remove(sqe, UD_TIMEOUT, 0);
+	io_uring_sqe_set_data64(sqe, UD_IGNORE);
+	t->flags &= ~TF_TIMER;
+}
+
+static void check_handshake(struct tunnel *t)
+{
+	unsigned st;
+
+	if (has(t, TF_HANDSHAKE))
+		return;
+	st = br_ssl_engine_current_state(t->eng);
+	if (!(st & (BR_SSL_SENDAPP | BR_SSL_RECVAPP)))
+		return;
+	t->flags |= TF_HANDSHAKE;
+	timer_cancel(t);
+	if (t->cfg.on_handshake)
+		t->cfg.on_handshake(t->cfg.ctx);
+}
+
+static void pump(struct tunnel *t)
+{
+	int moved;
+
+	do {
+		moved = 0;
+		if (!has(t, TF_RX_DONE))
+			moved |= feed_records(t);
+		moved |= feed_app(t);
+		moved |= drain_records(t);
+		check_handshake(t);
+	} while (moved);
+}
+
+/* --- ending each direction --- */
+
+static void rx_end(struct tunnel *t)
+{
+	if (has(t, TF_RX_DONE))
+		return;
+	t->flags |= TF_RX_DONE;
+	close(t->fd.app_out);
+}
+
+static void tx_end(struct tunnel *t)
+{
+	if (has(t, TF_TX_DONE))
+		return;
+	t->flags |= TF_TX_DONE;
+	/* A socket is half-closed so the other direction keeps working;
+	 * anything else (a pipe in tests) can only be closed. */
+	if (shutdown(t->fd.net_out, SHUT_WR) < 0 && errno == ENOTSOCK &&
+	    t->fd.net_out != t->fd.net_in)
+		close(t->fd.net_out);
+}
+
+static int netout_idle(const struct tunnel *t)
+{
+	size_t len;
+
+	return !bq_len(&t->netout) && !(t->inflight & BIT(OP_NETWR)) &&
+	       !br_ssl_engine_sendrec_buf(t->eng, &len);
+}
+
+/* The engine is closed: cleanly (close_notify) or on an error. */
+static void engine_closed(struct tunnel *t)
+{
+	int err = br_ssl_engine_last_error(t->eng);
+
+	if (err)
+		return fail(t, TUNNEL_ERR_TLS, err, "TLS engine");
+	if (!has(t, TF_HANDSHAKE))
+		return fail(t, TUNNEL_ERR_EOF_HANDSHAKE, 0, "handshake");
+	rx_end(t);
+	if (bq_len(&t->appin))
+		return fail(t, TUNNEL_ERR_UNSENT, (int)bq_len(&t->appin),
+			    "send app data");
+	if (netout_idle(t))
+		tx_end(t);
+}
+
+static void net_eof(struct tunnel *t)
+{
+	size_t len;
+
+	if (!has(t, TF_HANDSHAKE))
+		return fail(t, TUNNEL_ERR_EOF_HANDSHAKE, 0, "handshake");
+	if (!framer_at_boundary(&t->framer))
+		return fail(t, TUNNEL_ERR_TRUNCATED, 0, "read from network");
+	if (t->cfg.enforce_close_notify)
+		return fail(t, TUNNEL_ERR_NO_CLOSE_NOTIFY, 0,
+			    "read from network");
+	if (!(t->inflight & BIT(OP_APPWR)) &&
+	    !br_ssl_engine_recvapp_buf(t->eng, &len))
+		rx_end(t);
+}
+
+/* Returns 1 when it changed the engine's state (pump again). */
+static int app_eof(struct tunnel *t)
+{
+	if (t->cfg.close_notify && !has(t, TF_CLOSE_SENT)) {
+		t->flags |= TF_CLOSE_SENT;
+		br_ssl_engine_close(t->eng);
+		return 1;
+	}
+	if (netout_idle(t))
+		tx_end(t);
+	return 0;
+}
+
+/* Decides what the end of a stream means. Returns 1 to pump again. */
+static int advance(struct tunnel *t)
+{
+	unsigned st = br_ssl_engine_current_state(t->eng);
+
+	if (st & BR_SSL_CLOSED) {
+		engine_closed(t);
+		return 0;
+	}
+	if (has(t, TF_NET_EOF) && !has(t, TF_RX_DONE) && !bq_len(&t->netin))
+		net_eof(t);
+	if (has(t, TF_APP_EOF) && !has(t, TF_TX_DONE) && !bq_len(&t->appin))
+		return app_eof(t);
+	return 0;
+}
+
+/* --- submitting operations --- */
+
+static void submit_read(struct tunnel *t, enum op op, int fd, struct bq *q)
+{
+	struct io_uring_sqe *sqe = uring_sqe(&t->ring);
+
+	io_uring_prep_read(sqe, fd, bq_tail(q), (unsigned)bq_room(q), 0);
+	io_uring_sqe_set_data64(sqe, op);
+	t->inflight |= BIT(op);
+}
+
+static void submit_write(struct tunnel *t, enum op op, int fd,
+			 const void *buf, size_t len)
+{
+	struct io_uring_sqe *sqe = uring_sqe(&t->ring);
+
+	io_uring_prep_write(sqe, fd, buf, (unsigned)len, 0);
+	io_uring_sqe_set_data64(sqe, op);
+	t->inflight |= BIT(op);
+}
+
+static int can_read_net(const struct tunnel *t)
+{
+	return !has(t, TF_NET_EOF | TF_RX_DONE) && bq_room(&t->netin);
+}
+
+static int can_read_app(const struct tunnel *t)
+{
+	return has(t, TF_HANDSHAKE) && !has(t, TF_APP_EOF | TF_TX_DONE) &&
+	       !has(t, TF_CLOSE_SENT) && bq_room(&t->appin);
+}
+
+static void schedule(struct tunnel *t)
+{
+	unsigned char *buf;
+	size_t len;
+
+	if (!(t->inflight & BIT(OP_NETRD))) {
+		bq_compact(&t->netin);
+		if (can_read_net(t))
+			submit_read(t, OP_NETRD, t->fd.net_in, &t->netin);
+	}
+	if (!(t->inflight & BIT(OP_APPRD))) {
+		bq_compact(&t->appin);
+		if (can_read_app(t))
+			submit_read(t, OP_APPRD, t->fd.app_in, &t->appin);
+	}
+	if (!(t->inflight & BIT(OP_NETWR)) && bq_len(&t->netout))
+		submit_write(t, OP_NETWR, t->fd.net_out, bq_data(&t->netout),
+			     bq_len(&t->netout));
+	if (!(t->inflight & BIT(OP_APPWR)) && !has(t, TF_RX_DONE)) {
+		buf = br_ssl_engine_recvapp_buf(t->eng, &len);
+		if (buf) {
+			t->appwr_len = len;
+			submit_write(t, OP_APPWR, t->fd.app_out, buf, len);
+		}
+	}
+}
+
+static void arm_timer(struct tunnel *t)
+{
+	static struct __kernel_timespec ts;
+	struct io_uring_sqe *sqe;
+	unsigned ms = t->cfg.handshake_timeout_ms;
+
+	if (!ms)
+		return;
+	ts.tv_sec = ms / 1000;
+	ts.tv_nsec = (long long)(ms % 1000) * 1000000;
+	sqe = uring_sqe(&t->ring);
+	io_uring_prep_timeout(sqe, &ts, 0, 0);
+	io_uring_sqe_set_data64(sqe, UD_TIMEOUT);
+	t->flags |= TF_TIMER;
+}
+
+/* The fd was not ready (it is non-blocking): wait for readiness first. */
+static void arm_poll(struct tunnel *t, enum op op)
+{
+	int fd = op == OP_NETRD   ? t->fd.net_in
+		 : op == OP_NETWR ? t->fd.net_out
+		 : op == OP_APPRD ? t->fd.app_in
+				  : t->fd.app_out;
+	unsigned mask = op == OP_NETRD || op == OP_APPRD ? POLLIN : POLLOUT;
+	struct io_uring_sqe *sqe = uring_sqe(&t->ring);
+
+	io_uring_prep_poll_add(sqe, fd, mask);
+	io_uring_sqe_set_data64(sqe, op | UD_POLL);
+	t->inflight |= BIT(op);
+	t->polling |= BIT(op);
+}
+
+/* --- completions --- */
+
+static void done_netrd(struct tunnel *t, int res)
+{
+	if (res < 0)
+		return fail(t, TUNNEL_ERR_IO, res, "read from network");
+	if (!res) {
+		t->flags |= TF_NET_EOF;
+		return;
+	}
+	bq_produce(&t->netin, (size_t)res);
+	t->res.net_bytes_in += (unsigned)res;
+}
+
+static void done_netwr(struct tunnel *t, int res)
+{
+	if (res <= 0)
+		return fail(t, TUNNEL_ERR_IO, res ? res : -EIO,
+			    "write to network");
+	bq_consume(&t->netout, (size_t)res);
+	t->res.net_bytes_out += (unsigned)res;
+}
+
+static void done_apprd(struct tunnel *t, int res)
+{
+	if (res < 0)
+		return fail(t, TUNNEL_ERR_IO, res, "read from the app");
+	if (!res) {
+		t->flags |= TF_APP_EOF;
+		return;
+	}
+	bq_produce(&t->appin, (size_t)res);
+	t->res.app_bytes_in += (unsigned)res;
+}
+
+static void done_appwr(struct tunnel *t, int res)
+{
+	/* The app is gone: stop reading the network; the other direction
+	 * goes on until the app's output ends too. */
+	if (res == -EPIPE)
+		return rx_end(t);
+	if (res <= 0)
+		return fail(t, TUNNEL_ERR_IO, res ? res : -EIO,
+			    "write to the app");
+	br_ssl_engine_recvapp_ack(t->eng, (size_t)res);
+	t->res.app_bytes_out += (unsigned)res;
+}
+
+static void complete(struct tunnel *t, uint64_t ud, int res)
+{
+	static void (*const done[])(struct tunnel *, int) = {
+		done_netrd, done_netwr, done_apprd, done_appwr};
+	enum op op = (enum op)(ud & 0xf);
+
+	if (ud & UD_IGNORE)
+		return;
+	if (ud == UD_TIMEOUT) {
+		if (has(t, TF_FINISHING))
+			return;
+		t->flags &= ~TF_TIMER;
+		if (res == -ETIME && !has(t, TF_HANDSHAKE))
+			fail(t, TUNNEL_ERR_TIMEOUT, 0, "handshake");
+		return;
+	}
+	t->inflight &= ~BIT(op);
+	if (has(t, TF_FINISHING))
+		return;
+	if (ud & UD_POLL) {
+		/* ready (or cancelled): schedule() submits the op again */
+		t->polling &= ~BIT(op);
+		return;
+	}
+	if (res == -EAGAIN)
+		return arm_poll(t, op);
+	if (res == -EINTR || res == -ECANCELED)
+		return;
+	done[op](t, res);
+}
+
+static void wait_and_complete(struct tunnel *t)
+{
+	struct io_uring_cqe *cqe;
+	unsigned head, n = 0;
+	int r = io_uring_submit_and_wait(&t->ring, 1);
+
+	if (r < 0 && r != -EINTR && r != -EAGAIN && r != -EBUSY)
+		return fail(t, TUNNEL_ERR_RING, r, "io_uring_enter");
+	io_uring_for_each_cqe(&t->ring, head, cqe)
+	{
+		complete(t, cqe->user_data, cqe->res);
+		n++;
+	}
+	io_uring_cq_advance(&t->ring, n);
+}
+
+/* On a fatal error, hand what is already sealed (an alert) to the kernel
+ * without waiting: the peer may not be reading. */
+static void flush_on_failure(struct tunnel *t)
+{
+	if (!bq_len(&t->netout) || (t->inflight & BIT(OP_NETWR)))
+		return;
+	(void)!send(t->fd.net_out, bq_data(&t->netout), bq_len(&t->netout),
+		    MSG_DONTWAIT | MSG_NOSIGNAL);
+}
+
+/* Cancels what is still in flight and waits for it: the kernel must be
+ * done with our buffers before they can be reused or freed. */
+static void finish(struct tunnel *t)
+{
+	for (enum op op = 0; op < OP_IO_COUNT; op++) {
+		struct io_uring_sqe *sqe;
+
+		if (!(t->inflight & BIT(op)))
+			continue;
+		sqe = uring_sqe(&t->ring);
+		io_uring_prep_cancel64(
+			sqe, op | (t->polling & BIT(op) ? UD_POLL : 0), 0);
+		io_uring_sqe_set_data64(sqe, UD_IGNORE);
+	}
+	timer_cancel(t);
+	t->flags |= TF_FINISHING;
+	while (t->inflight)
+		wait_and_complete(t);
+	io_uring_queue_exit(&t->ring);
+	t->ring_ready = 0;
+}
+
+static int both_done(const struct tunnel *t)
+{
+	return (t->flags & (TF_RX_DONE | TF_TX_DONE)) ==
+	       (TF_RX_DONE | TF_TX_DONE);
+}
+
+void tunnel_run(struct tunnel *t, struct tunnel_result *out)
+{
+	arm_timer(t);
+	for (;;) {
+		do
+			pump(t);
+		while (advance(t));
+		if (has(t, TF_FAILED) || both_done(t))
+			break;
+		schedule(t);
+		if (!t->inflight) {
+			fail(t, TUNNEL_ERR_IO, -EDEADLK, "tunnel (stalled)");
+			break;
+		}
+		wait_and_complete(t);
+	}
+	if (has(t, TF_FAILED))
+		flush_on_failure(t);
+	finish(t);
+	*out = t->res;
+}

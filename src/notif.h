@@ -5,6 +5,7 @@
  * A block is a sequence of NUL-terminated entries followed by one extra
  * NUL (so it ends with two NULs). An entry is "NAME=value", or a bare
  * "NAME", which tells the reader to remove NAME from the environment.
+ * Only the first '=' splits: a value may itself contain '='.
  * Entries, in this order: SSL_PROTOCOL, SSL_CIPHER, SSL_TLS_SNI_SERVERNAME,
  * SSL_PEER_CERT_HASH, SSL_PEER_CERT_SUBJECT, then SSL_ALPN only when ALPN
  * was configured.
@@ -36,14 +37,17 @@ struct notif_facts {
 ssize_t notif_build(char *buf, size_t cap, const struct notif_facts *f);
 
 /*
- * Walks a received block of len bytes. For each entry calls
- * cb(name, value, ctx) with value NULL for a bare entry; name and value
- * point into buf, which is modified (each '=' becomes a NUL). Returns 0, or a negative code when the block is malformed:
+ * Walks a received block of len bytes. The whole block is checked first,
+ * so cb is never called for a block that turns out to be malformed. Then,
+ * for each entry, calls cb(name, value, ctx) with value NULL for a bare
+ * entry; name and value point into buf, which is modified (the first '='
+ * of each entry becomes a NUL). Returns 0, or a negative code when the
+ * block is malformed:
  * NOTIF_ETRUNC (no final double NUL), NOTIF_EBIG (longer than NOTIF_MAX),
  * NOTIF_ENAME (empty name or a name that is not [A-Z0-9_]+), NOTIF_EUNKNOWN
  * (a name that is not one of the entries above), NOTIF_ETRAIL (bytes after
- * the terminator). A nonzero return from cb stops the walk and is
- * returned.
+ * the terminator), NOTIF_EDUP (the same name twice). A nonzero return
+ * from cb stops the walk and is returned.
  */
 enum {
 	NOTIF_ETRUNC = -1,
@@ -51,10 +55,11 @@ enum {
 	NOTIF_ENAME = -3,
 	NOTIF_EUNKNOWN = -4,
 	NOTIF_ETRAIL = -5,
+	NOTIF_EDUP = -6,
 };
 int notif_parse(char *buf, size_t len,
-		int (*cb)(const char *name, const char *value, void *ctx),
-		void *ctx);
+                int (*cb)(const char *name, const char *value, void *ctx),
+                void *ctx);
 
 /* A one-line description of a notif_parse error code. */
 const char *notif_strerror(int code);

@@ -1,0 +1,141 @@
+#include "tlsdio.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "diag.h"
+#include "exitcodes.h"
+#include "keys.h"
+#include "notif.h"
+#include "outcome.h"
+#include "privdrop.h"
+#include "server.h"
+#include "tunnel.h"
+
+/* Large (the engine's and the tunnel's buffers): static, not on the stack. */
+static struct tls_server server;
+static struct tunnel tunnel;
+static struct tls_keypair keypair;
+
+struct notifier {
+	int fd;
+};
+
+static void write_all(int fd, const char *p, size_t n)
+{
+	while (n) {
+		ssize_t w = write(fd, p, n);
+
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0) {
+			warn("unable to write the handshake notification: %s",
+			     strerror(w < 0 ? errno : EIO));
+			return;
+		}
+		p += w;
+		n -= (size_t)w;
+	}
+}
+
+/* Called by the tunnel when the handshake completes. */
+static void notify(void *ctx)
+{
+	struct notifier *nf = ctx;
+	struct tls_session_info si;
+	struct notif_facts f = {0};
+	char block[NOTIF_MAX];
+	ssize_t len;
+
+	if (nf->fd < 0)
+		return;
+	tls_server_session_info(&server, &si);
+	f.protocol = si.protocol;
+	f.cipher = si.cipher;
+	f.sni = si.sni;
+	len = notif_build(block, sizeof block, &f);
+	if (len < 0)
+		warn("handshake notification too large; not sent");
+	else
+		write_all(nf->fd, block, (size_t)len);
+	close(nf->fd);
+	nf->fd = -1;
+}
+
+static void load_keys(void)
+{
+	const char *keyfile = getenv("KEYFILE");
+	const char *certfile = getenv("CERTFILE");
+	struct tls_err e;
+
+	if (!keyfile)
+		die(EXIT_TLS_USAGE, "KEYFILE is not set");
+	if (!certfile)
+		die(EXIT_TLS_USAGE, "CERTFILE is not set");
+	if (keypair_load(&keypair, keyfile, certfile, &e) < 0)
+		die(EXIT_TLS_CONFIG, "%s", e.msg);
+}
+
+static void drop_privileges(void)
+{
+	const char *what = "";
+
+	switch (privdrop_from_env(&what)) {
+	case PRIVDROP_OK:
+		return;
+	case PRIVDROP_BAD_UID:
+		die(EXIT_TLS_USAGE, "invalid TLS_UID");
+	case PRIVDROP_BAD_GID:
+		die(EXIT_TLS_USAGE, "invalid TLS_GID");
+	case PRIVDROP_FAILED:
+		die(EXIT_TLS_SYS, "unable to %s: %s", what, strerror(errno));
+	}
+}
+
+static void start_engine(void)
+{
+	struct tls_err e;
+	int r = tls_server_init(&server, &keypair, &e);
+
+	if (r == -2)
+		die(EXIT_TLS_SYS, "%s", e.msg);
+	if (r < 0)
+		die(EXIT_TLS_ENGINE, "%s", e.msg);
+}
+
+void tlsdio_run(const struct tlsd_options *o, int fdr, int fdw)
+{
+	static struct notifier nf;
+	struct tunnel_fds fds = {0, 1, fdr, fdw};
+	struct tunnel_config cfg = {
+		.close_notify = o->close_notify,
+		.enforce_close_notify = o->enforce_close_notify,
+		.handshake_timeout_ms = o->kimeout,
+		.on_handshake = notify,
+		.ctx = &nf,
+	};
+	struct tunnel_result res;
+	char msg[256];
+	int r, code;
+
+	/* A vanished peer or app is an error to report, not a signal. */
+	signal(SIGPIPE, SIG_IGN);
+	nf.fd = o->notif_fd;
+	load_keys();
+	drop_privileges();
+	start_engine();
+	r = tunnel_init(&tunnel, tls_server_engine(&server), &fds, &cfg);
+	if (r < 0)
+		die(EXIT_TLS_SYS,
+		    "unable to set up io_uring: %s (is io_uring disabled on "
+		    "this system?)",
+		    strerror(-r));
+	tunnel_run(&tunnel, &res);
+	code = outcome_exit_code(&res, o->kimeout, msg, sizeof msg);
+	if (code)
+		die(code, "%s", msg);
+	exit(EXIT_TLS_OK);
+}
