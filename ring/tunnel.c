@@ -199,10 +199,23 @@ static int netout_idle(const struct tunnel *t)
 }
 
 /* The engine is closed: cleanly (close_notify) or on an error. */
+/*
+ * After a half-close without close_notify (-s), OpenSSL 3 clients answer
+ * our EOF with a fatal alert (decode_error, "unexpected eof") and close.
+ * Everything was delivered by then: that alert ends the peer's stream.
+ */
+static int alert_after_half_close(const struct tunnel *t, int err)
+{
+	return has(t, TF_TX_DONE) && !t->cfg.close_notify &&
+	       err >= BR_ERR_RECV_FATAL_ALERT && err < BR_ERR_SEND_FATAL_ALERT;
+}
+
 static void engine_closed(struct tunnel *t)
 {
 	int err = br_ssl_engine_last_error(t->eng);
 
+	if (alert_after_half_close(t, err))
+		err = 0;
 	if (err)
 		return fail(t, TUNNEL_ERR_TLS, err, "TLS engine");
 	if (!has(t, TF_HANDSHAKE))
