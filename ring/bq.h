@@ -41,15 +41,15 @@ static inline void bq_produce(struct bq *q, size_t n)
 	q->tail += n;
 }
 
+/* Never rewinds by itself: a read may be in flight into the room after
+ * tail, and its bytes must land where bq_produce will count them. */
 static inline void bq_consume(struct bq *q, size_t n)
 {
 	q->head += n;
-	if (q->head == q->tail)
-		q->head = q->tail = 0;
 }
 
-/* Moves the data to the front. Only while no kernel operation targets the
- * buffer. */
+/* Moves the data to the front, making all the room contiguous. Only while
+ * no kernel operation targets the buffer. */
 static inline void bq_compact(struct bq *q)
 {
 	if (!q->head)
