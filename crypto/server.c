@@ -32,36 +32,69 @@ static void set_ciphers(br_ssl_engine_context *eng)
 	br_ssl_engine_set_default_ec(eng);
 }
 
-/* The key is used to sign ECDHE parameters only (BR_KEYTYPE_SIGN): never
- * for static RSA or static ECDH key exchange. */
-static void set_key(br_ssl_server_context *sc, const struct tls_keypair *kp)
+/* Client certificates: validated against the anchors, whose names are
+ * sent in the CertificateRequest. -Y tolerates a missing or invalid one. */
+static void set_client_auth(struct tls_server *s,
+			    const struct tls_server_config *cfg)
 {
-	if (kp->key_type == BR_KEYTYPE_RSA)
-		br_ssl_server_set_single_rsa(sc, kp->chain, kp->chain_len,
-					     &kp->sk.rsa, BR_KEYTYPE_SIGN,
-					     br_rsa_private_get_default(),
-					     br_rsa_pkcs1_sign_get_default());
-	else
-		br_ssl_server_set_single_ec(sc, kp->chain, kp->chain_len,
-					    &kp->sk.ec, BR_KEYTYPE_SIGN,
-					    BR_KEYTYPE_EC, br_ec_get_default(),
-					    br_ecdsa_sign_asn1_get_default());
+	br_ssl_engine_context *eng = &s->sc.eng;
+
+	s->client_auth = cfg->client_auth;
+	if (!cfg->client_auth)
+		return;
+	tls_peercert_init(&s->peer, cfg->anchors);
+	br_ssl_engine_set_x509(eng, tls_peercert_vtable(&s->peer));
+	br_ssl_engine_set_default_rsavrfy(eng);
+	br_ssl_engine_set_default_ecdsa(eng);
+	br_ssl_server_set_trust_anchor_names_alt(&s->sc, cfg->anchors->ta,
+						 cfg->anchors->n);
+	if (cfg->client_auth == 1)
+		br_ssl_engine_add_flags(eng, BR_OPT_TOLERATE_NO_CLIENT_AUTH);
 }
 
-int tls_server_init(struct tls_server *s, const struct tls_keypair *kp,
+static void set_alpn(br_ssl_engine_context *eng,
+		     const struct tls_server_config *cfg)
+{
+	if (!cfg->alpn_num)
+		return;
+	br_ssl_engine_set_protocol_names(eng, cfg->alpn, cfg->alpn_num);
+	if (cfg->alpn_strict)
+		br_ssl_engine_add_flags(eng, BR_OPT_FAIL_ON_ALPN_MISMATCH);
+}
+
+/* With a single possible keypair (no SNI), it is decoded now, before the
+ * first byte from the network; otherwise when the client's name is known. */
+static int set_keys(struct tls_server *s, const struct tls_server_config *cfg,
 		    struct tls_err *e)
 {
-	br_ssl_server_context *sc = &s->sc;
-	br_ssl_engine_context *eng = &sc->eng;
+	tls_policy_init(&s->policy, cfg->keys);
+	if (cfg->keys->snilevel == 0 && cfg->keys->n == 1) {
+		if (tls_keyset_decode(cfg->keys, 0, e) < 0)
+			return -1;
+		tls_policy_set_keypair(&s->sc, &cfg->keys->e[0].kp);
+		s->policy.chosen = 0;
+		return 0;
+	}
+	br_ssl_server_set_policy(&s->sc, &s->policy.vtable);
+	return 0;
+}
+
+int tls_server_init(struct tls_server *s, const struct tls_server_config *cfg,
+		    struct tls_err *e)
+{
+	br_ssl_engine_context *eng = &s->sc.eng;
 	int r;
 
-	br_ssl_server_zero(sc);
+	br_ssl_server_zero(&s->sc);
 	br_ssl_engine_set_versions(eng, BR_TLS12, BR_TLS12);
 	br_ssl_engine_set_all_flags(eng, BR_OPT_ENFORCE_SERVER_PREFERENCES |
 						 BR_OPT_NO_RENEGOTIATION);
 	set_hashes(eng);
 	set_ciphers(eng);
-	set_key(sc, kp);
+	if (set_keys(s, cfg, e) < 0)
+		return -3;
+	set_client_auth(s, cfg);
+	set_alpn(eng, cfg);
 	br_ssl_engine_set_buffer(eng, s->iobuf, sizeof s->iobuf, 1);
 	r = tls_seed(eng);
 	if (r < 0) {
@@ -69,7 +102,7 @@ int tls_server_init(struct tls_server *s, const struct tls_keypair *kp,
 			 strerror(-r));
 		return -2;
 	}
-	if (!br_ssl_server_reset(sc)) {
+	if (!br_ssl_server_reset(&s->sc)) {
 		snprintf(e->msg, sizeof e->msg,
 			 "unable to start the TLS server engine: %s",
 			 tls_strerror(br_ssl_engine_last_error(eng)));
@@ -78,10 +111,15 @@ int tls_server_init(struct tls_server *s, const struct tls_keypair *kp,
 	return 0;
 }
 
-void tls_server_session_info(const struct tls_server *s,
+const char *tls_server_config_error(const struct tls_server *s)
+{
+	return s->policy.decode_failed ? s->policy.err.msg : NULL;
+}
+
+void tls_server_session_info(struct tls_server *s,
 			     struct tls_session_info *out)
 {
-	const br_ssl_engine_context *eng = &s->sc.eng;
+	br_ssl_engine_context *eng = &s->sc.eng;
 	const char *sni = br_ssl_engine_get_server_name(eng);
 
 	out->protocol = "TLSv1.2";
@@ -89,4 +127,13 @@ void tls_server_session_info(const struct tls_server *s,
 	if (!out->cipher)
 		out->cipher = "UNKNOWN";
 	out->sni = sni && *sni ? sni : NULL;
+	out->alpn = br_ssl_engine_get_selected_protocol(eng);
+	out->peer_hash = out->peer_subject = NULL;
+	if (!s->client_auth)
+		return;
+	if (tls_peercert_hash(&s->peer, out->hash_buf) == 0)
+		out->peer_hash = out->hash_buf;
+	if (tls_peercert_subject(&s->peer, out->subject_buf,
+				 sizeof out->subject_buf) >= 0)
+		out->peer_subject = out->subject_buf;
 }

@@ -1,7 +1,8 @@
 /*
  * The TLS server engine: BearSSL's server context set up with this
  * project's policy (TLS 1.2 only, forward-secret suites only, server
- * preference, no renegotiation) and the caller's keypair.
+ * preference, no renegotiation), keypairs chosen by SNI, optional client
+ * certificates, and ALPN.
  *
  * The engine does no I/O: ring/ moves its bytes.
  */
@@ -10,19 +11,35 @@
 
 #include <bearssl.h>
 
+#include "anchors.h"
 #include "keys.h"
+#include "keyset.h"
+#include "peercert.h"
+#include "policy.h"
+
+struct tls_server_config {
+	struct tls_keyset *keys;
+	int client_auth;                  /* 0 none, 1 optional, 2 required */
+	const struct tls_anchors *anchors; /* with client_auth */
+	const char **alpn;                /* protocols, in preference order */
+	size_t alpn_num;                  /* 0: no ALPN */
+	int alpn_strict;                  /* no common protocol: fail */
+};
 
 struct tls_server {
 	br_ssl_server_context sc;
+	struct tls_policy policy;
+	struct tls_peercert peer;
+	int client_auth;
 	unsigned char iobuf[BR_SSL_BUFSIZE_BIDI];
 };
 
 /*
- * Sets up s to serve with kp, which must outlive s. Seeds the engine from
+ * Sets up s for cfg, which must outlive s. Seeds the engine from
  * getrandom(2). Returns 0, -1 with e->msg set when the engine cannot be
  * set up, or -2 with e->msg set when getrandom failed (a system error).
  */
-int tls_server_init(struct tls_server *s, const struct tls_keypair *kp,
+int tls_server_init(struct tls_server *s, const struct tls_server_config *cfg,
 		    struct tls_err *e);
 
 static inline br_ssl_engine_context *tls_server_engine(struct tls_server *s)
@@ -30,14 +47,23 @@ static inline br_ssl_engine_context *tls_server_engine(struct tls_server *s)
 	return &s->sc.eng;
 }
 
-/* What a completed handshake established, as strings for the notification. */
+/* When the handshake failed because the keypair a client's name selected
+ * could not be decoded: the message (naming the file); else NULL. */
+const char *tls_server_config_error(const struct tls_server *s);
+
+/* What a completed handshake established, for the notification. */
 struct tls_session_info {
 	const char *protocol; /* "TLSv1.2" */
 	const char *cipher;   /* OpenSSL-style name */
 	const char *sni;      /* NULL when the client sent none */
+	const char *alpn;     /* NULL when none was agreed */
+	const char *peer_hash;    /* "SHA256:<hex>", NULL: no valid cert */
+	const char *peer_subject; /* formatted DN, NULL: none */
+	char hash_buf[72];
+	char subject_buf[1024];
 };
 
-void tls_server_session_info(const struct tls_server *s,
+void tls_server_session_info(struct tls_server *s,
 			     struct tls_session_info *out);
 
 #endif

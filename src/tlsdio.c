@@ -8,17 +8,17 @@
 
 #include "diag.h"
 #include "exitcodes.h"
-#include "keys.h"
 #include "notif.h"
 #include "outcome.h"
 #include "privdrop.h"
 #include "server.h"
+#include "tlsconf.h"
 #include "tunnel.h"
 
 /* Large (the engine's and the tunnel's buffers): static, not on the stack. */
 static struct tls_server server;
 static struct tunnel tunnel;
-static struct tls_keypair keypair;
+static struct tlsconf conf;
 
 struct notifier {
 	int fd;
@@ -56,6 +56,10 @@ static void notify(void *ctx)
 	f.protocol = si.protocol;
 	f.cipher = si.cipher;
 	f.sni = si.sni;
+	f.peer_hash = si.peer_hash;
+	f.peer_subject = si.peer_subject;
+	f.alpn_configured = conf.server.alpn_num > 0;
+	f.alpn = si.alpn;
 	len = notif_build(block, sizeof block, &f);
 	if (len < 0)
 		warn("handshake notification too large; not sent");
@@ -63,20 +67,6 @@ static void notify(void *ctx)
 		write_all(nf->fd, block, (size_t)len);
 	close(nf->fd);
 	nf->fd = -1;
-}
-
-static void load_keys(void)
-{
-	const char *keyfile = getenv("KEYFILE");
-	const char *certfile = getenv("CERTFILE");
-	struct tls_err e;
-
-	if (!keyfile)
-		die(EXIT_TLS_USAGE, "KEYFILE is not set");
-	if (!certfile)
-		die(EXIT_TLS_USAGE, "CERTFILE is not set");
-	if (keypair_load(&keypair, keyfile, certfile, &e) < 0)
-		die(EXIT_TLS_CONFIG, "%s", e.msg);
 }
 
 static void drop_privileges(void)
@@ -98,8 +88,10 @@ static void drop_privileges(void)
 static void start_engine(void)
 {
 	struct tls_err e;
-	int r = tls_server_init(&server, &keypair, &e);
+	int r = tls_server_init(&server, &conf.server, &e);
 
+	if (r == -3)
+		die(EXIT_TLS_CONFIG, "%s", e.msg);
 	if (r == -2)
 		die(EXIT_TLS_SYS, "%s", e.msg);
 	if (r < 0)
@@ -124,7 +116,7 @@ void tlsdio_run(const struct tlsd_options *o, int fdr, int fdw)
 	/* A vanished peer or app is an error to report, not a signal. */
 	signal(SIGPIPE, SIG_IGN);
 	nf.fd = o->notif_fd;
-	load_keys();
+	tlsconf_load(&conf, o);
 	drop_privileges();
 	start_engine();
 	r = tunnel_init(&tunnel, tls_server_engine(&server), &fds, &cfg);
@@ -135,6 +127,8 @@ void tlsdio_run(const struct tlsd_options *o, int fdr, int fdw)
 		    strerror(-r));
 	tunnel_run(&tunnel, &res);
 	code = outcome_exit_code(&res, o->kimeout, msg, sizeof msg);
+	if (code == EXIT_TLS_RUN && tls_server_config_error(&server))
+		die(EXIT_TLS_CONFIG, "%s", tls_server_config_error(&server));
 	if (code)
 		die(code, "%s", msg);
 	exit(EXIT_TLS_OK);
