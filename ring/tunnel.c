@@ -1,23 +1,17 @@
+/*
+ * The tunnel's logic: what to read and write next, what a result means,
+ * when each direction ends. The I/O itself is an engine's (tunnel_io.h).
+ */
 #include "tunnel.h"
 
 #include <errno.h>
-#include <poll.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
 #include "bq.h"
 #include "framer.h"
-#include "uring.h"
-
-enum op { OP_NETRD, OP_NETWR, OP_APPRD, OP_APPWR, OP_IO_COUNT };
-
-/* user_data of a CQE: an op, a readiness poll for an op, or the timer. */
-#define UD_POLL 0x10u
-#define UD_TIMEOUT 0x20u
-#define UD_IGNORE 0x40u /* timeout removals and cancellations */
-
-#define BIT(op) (1u << (op))
+#include "tunnel_io.h"
 
 enum {
 	TF_HANDSHAKE = 1u << 0,  /* the handshake has completed */
@@ -27,8 +21,8 @@ enum {
 	TF_TX_DONE = 1u << 4,    /* net_out shut down: nothing more out */
 	TF_CLOSE_SENT = 1u << 5, /* br_ssl_engine_close() was called */
 	TF_FAILED = 1u << 6,     /* res holds an error */
-	TF_TIMER = 1u << 7,      /* the handshake timer is armed */
-	TF_FINISHING = 1u << 8,  /* cancelling: outcomes no longer count */
+	TF_TIMER = 1u << 7,      /* the handshake timer is running */
+	TF_FINISHING = 1u << 8,  /* abandoning: results no longer count */
 };
 
 static int has(const struct tunnel *t, unsigned f)
@@ -47,25 +41,50 @@ static void fail(struct tunnel *t, enum tunnel_status st, int err,
 	t->res.what = what;
 }
 
-int tunnel_init(struct tunnel *t, br_ssl_engine_context *eng,
-		const struct tunnel_fds *fds, const struct tunnel_config *cfg)
+int tunnel_fd(const struct tunnel *t, enum op op)
+{
+	switch (op) {
+	case OP_NETRD: return t->fd.net_in;
+	case OP_NETWR: return t->fd.net_out;
+	case OP_APPRD: return t->fd.app_in;
+	default: return t->fd.app_out;
+	}
+}
+
+const char *tunnel_engine_name(const struct tunnel *t)
+{
+	return t->io->name;
+}
+
+static int setup_engine(struct tunnel *t, enum tunnel_engine want)
 {
 	int r;
 
+	t->uring_err = 0;
+	t->io = want == TUNNEL_ENGINE_POLL ? &tunnel_io_poll : &tunnel_io_uring;
+	r = t->io->setup(t);
+	if (r >= 0 || want != TUNNEL_ENGINE_AUTO)
+		return r;
+	/* io_uring refused (old kernel, sysctl, seccomp): poll(2) instead. */
+	t->uring_err = r;
+	t->io = &tunnel_io_poll;
+	return t->io->setup(t);
+}
+
+int tunnel_init(struct tunnel *t, br_ssl_engine_context *eng,
+		const struct tunnel_fds *fds, const struct tunnel_config *cfg)
+{
 	memset(&t->res, 0, sizeof t->res);
 	t->eng = eng;
 	t->fd = *fds;
 	t->cfg = *cfg;
-	t->inflight = t->polling = 0;
+	t->inflight = 0;
 	t->flags = 0;
-	t->appwr_len = 0;
 	bq_init(&t->netin, t->netin_buf, sizeof t->netin_buf);
 	bq_init(&t->appin, t->appin_buf, sizeof t->appin_buf);
 	bq_init(&t->netout, t->netout_buf, sizeof t->netout_buf);
 	framer_init(&t->framer);
-	r = uring_setup(&t->ring);
-	t->ring_ready = r == 0;
-	return r;
+	return setup_engine(t, cfg->engine);
 }
 
 /* --- moving bytes between the staging queues and the engine --- */
@@ -114,7 +133,7 @@ static int drain_records(struct tunnel *t)
 	if (!buf)
 		return 0;
 	/* The region being written stays put; only free space is reused. */
-	if (!(t->inflight & BIT(OP_NETWR)))
+	if (!(t->inflight & OP_BIT(OP_NETWR)))
 		bq_compact(&t->netout);
 	n = bq_room(&t->netout);
 	if (!n)
@@ -127,16 +146,12 @@ static int drain_records(struct tunnel *t)
 	return 1;
 }
 
-static void timer_cancel(struct tunnel *t)
+static void timer_stop(struct tunnel *t)
 {
-	struct io_uring_sqe *sqe;
-
 	if (!has(t, TF_TIMER))
 		return;
-	sqe = uring_sqe(&t->ring);
-	io_uring_prep_timeout_remove(sqe, UD_TIMEOUT, 0);
-	io_uring_sqe_set_data64(sqe, UD_IGNORE);
 	t->flags &= ~TF_TIMER;
+	t->io->timer_stop(t);
 }
 
 static void check_handshake(struct tunnel *t)
@@ -149,7 +164,7 @@ static void check_handshake(struct tunnel *t)
 	if (!(st & (BR_SSL_SENDAPP | BR_SSL_RECVAPP)))
 		return;
 	t->flags |= TF_HANDSHAKE;
-	timer_cancel(t);
+	timer_stop(t);
 	if (t->cfg.on_handshake)
 		t->cfg.on_handshake(t->cfg.ctx);
 }
@@ -175,6 +190,7 @@ static void rx_end(struct tunnel *t)
 	if (has(t, TF_RX_DONE))
 		return;
 	t->flags |= TF_RX_DONE;
+	t->io->dropped(t, OP_APPWR);
 	close(t->fd.app_out);
 }
 
@@ -186,19 +202,20 @@ static void tx_end(struct tunnel *t)
 	/* A socket is half-closed so the other direction keeps working;
 	 * anything else (a pipe in tests) can only be closed. */
 	if (shutdown(t->fd.net_out, SHUT_WR) < 0 && errno == ENOTSOCK &&
-	    t->fd.net_out != t->fd.net_in)
+	    t->fd.net_out != t->fd.net_in) {
+		t->io->dropped(t, OP_NETWR);
 		close(t->fd.net_out);
+	}
 }
 
 static int netout_idle(const struct tunnel *t)
 {
 	size_t len;
 
-	return !bq_len(&t->netout) && !(t->inflight & BIT(OP_NETWR)) &&
+	return !bq_len(&t->netout) && !(t->inflight & OP_BIT(OP_NETWR)) &&
 	       !br_ssl_engine_sendrec_buf(t->eng, &len);
 }
 
-/* The engine is closed: cleanly (close_notify) or on an error. */
 /*
  * After a half-close without close_notify (-s), OpenSSL 3 clients answer
  * our EOF with a fatal alert (decode_error, "unexpected eof") and close.
@@ -210,6 +227,7 @@ static int alert_after_half_close(const struct tunnel *t, int err)
 	       err >= BR_ERR_RECV_FATAL_ALERT && err < BR_ERR_SEND_FATAL_ALERT;
 }
 
+/* The engine is closed: cleanly (close_notify) or on an error. */
 static void engine_closed(struct tunnel *t)
 {
 	int err = br_ssl_engine_last_error(t->eng);
@@ -239,7 +257,7 @@ static void net_eof(struct tunnel *t)
 	if (t->cfg.enforce_close_notify)
 		return fail(t, TUNNEL_ERR_NO_CLOSE_NOTIFY, 0,
 			    "read from network");
-	if (!(t->inflight & BIT(OP_APPWR)) &&
+	if (!(t->inflight & OP_BIT(OP_APPWR)) &&
 	    !br_ssl_engine_recvapp_buf(t->eng, &len))
 		rx_end(t);
 }
@@ -273,25 +291,17 @@ static int advance(struct tunnel *t)
 	return 0;
 }
 
-/* --- submitting operations --- */
+/* --- starting operations --- */
 
-static void submit_read(struct tunnel *t, enum op op, int fd, struct bq *q)
+static void submit(struct tunnel *t, enum op op, void *buf, size_t len)
 {
-	struct io_uring_sqe *sqe = uring_sqe(&t->ring);
-
-	io_uring_prep_read(sqe, fd, bq_tail(q), (unsigned)bq_room(q), 0);
-	io_uring_sqe_set_data64(sqe, op);
-	t->inflight |= BIT(op);
+	t->inflight |= OP_BIT(op);
+	t->io->submit(t, op, buf, len);
 }
 
-static void submit_write(struct tunnel *t, enum op op, int fd,
-			 const void *buf, size_t len)
+static int idle(const struct tunnel *t, enum op op)
 {
-	struct io_uring_sqe *sqe = uring_sqe(&t->ring);
-
-	io_uring_prep_write(sqe, fd, buf, (unsigned)len, 0);
-	io_uring_sqe_set_data64(sqe, op);
-	t->inflight |= BIT(op);
+	return !(t->inflight & OP_BIT(op));
 }
 
 static int can_read_net(const struct tunnel *t)
@@ -299,6 +309,8 @@ static int can_read_net(const struct tunnel *t)
 	return !has(t, TF_NET_EOF | TF_RX_DONE) && bq_room(&t->netin);
 }
 
+/* App data is read only once the handshake is done: no byte is taken
+ * from the app that could not be sent. */
 static int can_read_app(const struct tunnel *t)
 {
 	return has(t, TF_HANDSHAKE) && !has(t, TF_APP_EOF | TF_TX_DONE) &&
@@ -310,61 +322,30 @@ static void schedule(struct tunnel *t)
 	unsigned char *buf;
 	size_t len;
 
-	if (!(t->inflight & BIT(OP_NETRD))) {
+	if (idle(t, OP_NETRD)) {
 		bq_compact(&t->netin);
 		if (can_read_net(t))
-			submit_read(t, OP_NETRD, t->fd.net_in, &t->netin);
+			submit(t, OP_NETRD, bq_tail(&t->netin),
+			       bq_room(&t->netin));
 	}
-	if (!(t->inflight & BIT(OP_APPRD))) {
+	if (idle(t, OP_APPRD)) {
 		bq_compact(&t->appin);
 		if (can_read_app(t))
-			submit_read(t, OP_APPRD, t->fd.app_in, &t->appin);
+			submit(t, OP_APPRD, bq_tail(&t->appin),
+			       bq_room(&t->appin));
 	}
-	if (!(t->inflight & BIT(OP_NETWR)) && bq_len(&t->netout))
-		submit_write(t, OP_NETWR, t->fd.net_out, bq_data(&t->netout),
-			     bq_len(&t->netout));
-	if (!(t->inflight & BIT(OP_APPWR)) && !has(t, TF_RX_DONE)) {
+	if (idle(t, OP_NETWR) && bq_len(&t->netout))
+		submit(t, OP_NETWR, bq_data(&t->netout), bq_len(&t->netout));
+	if (idle(t, OP_APPWR) && !has(t, TF_RX_DONE)) {
+		/* Straight from the engine: it leaves the recvapp buffer
+		 * alone until recvapp_ack. */
 		buf = br_ssl_engine_recvapp_buf(t->eng, &len);
-		if (buf) {
-			t->appwr_len = len;
-			submit_write(t, OP_APPWR, t->fd.app_out, buf, len);
-		}
+		if (buf)
+			submit(t, OP_APPWR, buf, len);
 	}
 }
 
-static void arm_timer(struct tunnel *t)
-{
-	static struct __kernel_timespec ts;
-	struct io_uring_sqe *sqe;
-	unsigned ms = t->cfg.handshake_timeout_ms;
-
-	if (!ms)
-		return;
-	ts.tv_sec = ms / 1000;
-	ts.tv_nsec = (long long)(ms % 1000) * 1000000;
-	sqe = uring_sqe(&t->ring);
-	io_uring_prep_timeout(sqe, &ts, 0, 0);
-	io_uring_sqe_set_data64(sqe, UD_TIMEOUT);
-	t->flags |= TF_TIMER;
-}
-
-/* The fd was not ready (it is non-blocking): wait for readiness first. */
-static void arm_poll(struct tunnel *t, enum op op)
-{
-	int fd = op == OP_NETRD   ? t->fd.net_in
-		 : op == OP_NETWR ? t->fd.net_out
-		 : op == OP_APPRD ? t->fd.app_in
-				  : t->fd.app_out;
-	unsigned mask = op == OP_NETRD || op == OP_APPRD ? POLLIN : POLLOUT;
-	struct io_uring_sqe *sqe = uring_sqe(&t->ring);
-
-	io_uring_prep_poll_add(sqe, fd, mask);
-	io_uring_sqe_set_data64(sqe, op | UD_POLL);
-	t->inflight |= BIT(op);
-	t->polling |= BIT(op);
-}
-
-/* --- completions --- */
+/* --- results --- */
 
 static void done_netrd(struct tunnel *t, int res)
 {
@@ -412,83 +393,37 @@ static void done_appwr(struct tunnel *t, int res)
 	t->res.app_bytes_out += (unsigned)res;
 }
 
-static void complete(struct tunnel *t, uint64_t ud, int res)
+void tunnel_complete(struct tunnel *t, enum op op, int res)
 {
 	static void (*const done[])(struct tunnel *, int) = {
 		done_netrd, done_netwr, done_apprd, done_appwr};
-	enum op op = (enum op)(ud & 0xf);
 
-	if (ud & UD_IGNORE)
-		return;
-	if (ud == UD_TIMEOUT) {
-		if (has(t, TF_FINISHING))
-			return;
-		t->flags &= ~TF_TIMER;
-		if (res == -ETIME && !has(t, TF_HANDSHAKE))
-			fail(t, TUNNEL_ERR_TIMEOUT, 0, "handshake");
-		return;
-	}
-	t->inflight &= ~BIT(op);
-	if (has(t, TF_FINISHING))
-		return;
-	if (ud & UD_POLL) {
-		/* ready (or cancelled): schedule() submits the op again */
-		t->polling &= ~BIT(op);
-		return;
-	}
-	if (res == -EAGAIN)
-		return arm_poll(t, op);
-	if (res == -EINTR || res == -ECANCELED)
+	t->inflight &= ~OP_BIT(op);
+	/* EINTR, ECANCELED: nothing happened; schedule() starts it again. */
+	if (has(t, TF_FINISHING) || res == -EINTR || res == -ECANCELED)
 		return;
 	done[op](t, res);
 }
 
-static void wait_and_complete(struct tunnel *t)
+void tunnel_timeout(struct tunnel *t)
 {
-	struct io_uring_cqe *cqe;
-	unsigned head, n = 0;
-	int r = io_uring_submit_and_wait(&t->ring, 1);
-
-	if (r < 0 && r != -EINTR && r != -EAGAIN && r != -EBUSY)
-		return fail(t, TUNNEL_ERR_RING, r, "io_uring_enter");
-	io_uring_for_each_cqe(&t->ring, head, cqe)
-	{
-		complete(t, cqe->user_data, cqe->res);
-		n++;
-	}
-	io_uring_cq_advance(&t->ring, n);
+	if (!has(t, TF_TIMER))
+		return;
+	t->flags &= ~TF_TIMER;
+	if (!has(t, TF_HANDSHAKE | TF_FINISHING))
+		fail(t, TUNNEL_ERR_TIMEOUT, 0, "handshake");
 }
+
+/* --- the loop --- */
 
 /* On a fatal error, hand what is already sealed (an alert) to the kernel
  * without waiting: the peer may not be reading. */
 static void flush_on_failure(struct tunnel *t)
 {
-	if (!bq_len(&t->netout) || (t->inflight & BIT(OP_NETWR)))
+	if (!bq_len(&t->netout) || !idle(t, OP_NETWR))
 		return;
 	(void)!send(t->fd.net_out, bq_data(&t->netout), bq_len(&t->netout),
 		    MSG_DONTWAIT | MSG_NOSIGNAL);
-}
-
-/* Cancels what is still in flight and waits for it: the kernel must be
- * done with our buffers before they can be reused or freed. */
-static void finish(struct tunnel *t)
-{
-	for (enum op op = 0; op < OP_IO_COUNT; op++) {
-		struct io_uring_sqe *sqe;
-
-		if (!(t->inflight & BIT(op)))
-			continue;
-		sqe = uring_sqe(&t->ring);
-		io_uring_prep_cancel64(
-			sqe, op | (t->polling & BIT(op) ? UD_POLL : 0), 0);
-		io_uring_sqe_set_data64(sqe, UD_IGNORE);
-	}
-	timer_cancel(t);
-	t->flags |= TF_FINISHING;
-	while (t->inflight)
-		wait_and_complete(t);
-	io_uring_queue_exit(&t->ring);
-	t->ring_ready = 0;
 }
 
 static int both_done(const struct tunnel *t)
@@ -497,24 +432,36 @@ static int both_done(const struct tunnel *t)
 	       (TF_RX_DONE | TF_TX_DONE);
 }
 
-void tunnel_run(struct tunnel *t, struct tunnel_result *out)
+static void loop(struct tunnel *t)
 {
-	arm_timer(t);
 	for (;;) {
+		int r;
+
 		do
 			pump(t);
 		while (advance(t));
 		if (has(t, TF_FAILED) || both_done(t))
-			break;
+			return;
 		schedule(t);
-		if (!t->inflight) {
-			fail(t, TUNNEL_ERR_IO, -EDEADLK, "tunnel (stalled)");
-			break;
-		}
-		wait_and_complete(t);
+		if (!t->inflight)
+			return fail(t, TUNNEL_ERR_IO, -EDEADLK, "run (stalled)");
+		r = t->io->wait(t);
+		if (r < 0)
+			return fail(t, TUNNEL_ERR_RING, r, "wait for I/O");
 	}
+}
+
+void tunnel_run(struct tunnel *t, struct tunnel_result *out)
+{
+	if (t->cfg.handshake_timeout_ms) {
+		t->flags |= TF_TIMER;
+		t->io->timer_start(t, t->cfg.handshake_timeout_ms);
+	}
+	loop(t);
 	if (has(t, TF_FAILED))
 		flush_on_failure(t);
-	finish(t);
+	t->flags |= TF_FINISHING;
+	timer_stop(t);
+	t->io->finish(t);
 	*out = t->res;
 }

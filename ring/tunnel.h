@@ -14,6 +14,11 @@
  * target it. The engine's recvapp buffer is written to the app directly:
  * the engine leaves it alone until recvapp_ack.
  *
+ * The bytes are moved by one of two I/O engines behind one interface
+ * (tunnel_io.h): io_uring (the default: one ring submits all four
+ * descriptors' operations and waits in the same system call) or poll(2),
+ * for kernels or sandboxes where io_uring is refused.
+ *
  * This module knows nothing of keys: the caller hands it an engine that is
  * set up and reset, and gets back how the tunnel ended.
  */
@@ -40,7 +45,14 @@ struct tunnel_fds {
 	int app_out; /* fdw: cleartext to the app */
 };
 
+enum tunnel_engine {
+	TUNNEL_ENGINE_AUTO,  /* io_uring, or poll(2) when io_uring is refused */
+	TUNNEL_ENGINE_URING, /* io_uring only: refused is an error */
+	TUNNEL_ENGINE_POLL,  /* poll(2) only */
+};
+
 struct tunnel_config {
+	enum tunnel_engine engine;
 	int close_notify;         /* app EOF: 1 close_notify, 0 TCP half-close */
 	int enforce_close_notify; /* peer EOF without close_notify is an error */
 	unsigned handshake_timeout_ms; /* 0: none */
@@ -70,7 +82,7 @@ struct tunnel_result {
 	uint64_t net_bytes_in, net_bytes_out, app_bytes_in, app_bytes_out;
 };
 
-/* Byte queue: data in [head, tail) of buf. */
+/* Byte queue: data in [head, tail) of buf (bq.h). */
 struct bq {
 	size_t head, tail, cap;
 	unsigned char *buf;
@@ -84,9 +96,37 @@ struct framer {
 	size_t body_left;
 };
 
-struct tunnel {
+struct tunnel_io;
+
+/* An operation's buffer, kept to start it again. */
+struct tunnel_pending {
+	void *buf;
+	size_t len;
+};
+
+/* State of the io_uring engine. */
+struct tunnel_uring {
 	struct io_uring ring;
-	int ring_ready;
+	struct tunnel_pending pending[4];
+	unsigned polling; /* bit per operation waiting for readiness */
+	int restricted;   /* opcodes and fds restricted (fixed files) */
+	int finishing;
+	struct __kernel_timespec ts;
+};
+
+/* State of the poll(2) engine: the operation waiting on each fd. */
+struct tunnel_poll {
+	struct tunnel_pending pending[4];
+	long long deadline_ms; /* CLOCK_MONOTONIC; 0: no timer */
+};
+
+struct tunnel {
+	const struct tunnel_io *io;
+	union {
+		struct tunnel_uring u;
+		struct tunnel_poll p;
+	} be;
+	int uring_err; /* why io_uring was not used (AUTO), or 0 */
 	br_ssl_engine_context *eng;
 	struct tunnel_fds fd;
 	struct tunnel_config cfg;
@@ -94,8 +134,6 @@ struct tunnel {
 	struct bq netin, appin, netout;
 	struct framer framer;
 	unsigned inflight;  /* bit per operation */
-	unsigned polling;   /* bit per operation waiting for readiness */
-	size_t appwr_len;   /* length of the write in flight to app_out */
 	unsigned flags;     /* TF_* in tunnel.c */
 	unsigned char netin_buf[TUNNEL_NETIN_SIZE];
 	unsigned char appin_buf[TUNNEL_APPIN_SIZE];
@@ -103,15 +141,20 @@ struct tunnel {
 };
 
 /*
- * Creates the ring. Returns 0, or -errno when io_uring cannot be set up
- * (no kernel support, disabled by sysctl or seccomp). eng must be reset
- * and ready; t, eng and the fds must outlive tunnel_run.
+ * Sets up the I/O engine cfg asks for. Returns 0, or -errno when it cannot
+ * be set up (io_uring: no kernel support, disabled by sysctl or seccomp).
+ * With TUNNEL_ENGINE_AUTO a refused io_uring falls back to poll(2), and
+ * t->uring_err says why. eng must be reset and ready; t, eng and the fds
+ * must outlive tunnel_run.
  */
 int tunnel_init(struct tunnel *t, br_ssl_engine_context *eng,
 		const struct tunnel_fds *fds, const struct tunnel_config *cfg);
 
+/* "io_uring" or "poll": the engine tunnel_init chose. */
+const char *tunnel_engine_name(const struct tunnel *t);
+
 /* Runs until no more data can move in either direction. Closes app_out
- * and shuts down net_out as the directions end. Releases the ring. */
+ * and shuts down net_out as the directions end. Releases the engine. */
 void tunnel_run(struct tunnel *t, struct tunnel_result *out);
 
 #endif

@@ -98,11 +98,45 @@ static void start_engine(void)
 		die(EXIT_TLS_ENGINE, "%s", e.msg);
 }
 
+/* S6_TLSD_IO_ENGINE: "uring" or "poll" forces an I/O engine (for
+ * comparisons); unset or "auto": io_uring, else poll(2). */
+static enum tunnel_engine engine_from_env(void)
+{
+	const char *s = getenv("S6_TLSD_IO_ENGINE");
+
+	if (!s || !*s || !strcmp(s, "auto"))
+		return TUNNEL_ENGINE_AUTO;
+	if (!strcmp(s, "uring") || !strcmp(s, "io_uring"))
+		return TUNNEL_ENGINE_URING;
+	if (!strcmp(s, "poll"))
+		return TUNNEL_ENGINE_POLL;
+	die(EXIT_TLS_USAGE,
+	    "invalid S6_TLSD_IO_ENGINE: %s (expected auto, uring or poll)", s);
+}
+
+static void start_tunnel(struct tunnel_config *cfg, int fdr, int fdw)
+{
+	struct tunnel_fds fds = {0, 1, fdr, fdw};
+	int r = tunnel_init(&tunnel, tls_server_engine(&server), &fds, cfg);
+
+	if (r < 0 && cfg->engine == TUNNEL_ENGINE_URING)
+		die(EXIT_TLS_SYS,
+		    "unable to set up io_uring: %s (is io_uring disabled on "
+		    "this system?)",
+		    strerror(-r));
+	if (r < 0)
+		die(EXIT_TLS_SYS, "unable to set up the %s I/O engine: %s",
+		    tunnel_engine_name(&tunnel), strerror(-r));
+	if (tunnel.uring_err && diag_verbosity() >= 2)
+		warn("io_uring unavailable (%s): using poll",
+		     strerror(-tunnel.uring_err));
+}
+
 void tlsdio_run(const struct tlsd_options *o, int fdr, int fdw)
 {
 	static struct notifier nf;
-	struct tunnel_fds fds = {0, 1, fdr, fdw};
 	struct tunnel_config cfg = {
+		.engine = engine_from_env(),
 		.close_notify = o->close_notify,
 		.enforce_close_notify = o->enforce_close_notify,
 		.handshake_timeout_ms = o->kimeout,
@@ -111,7 +145,7 @@ void tlsdio_run(const struct tlsd_options *o, int fdr, int fdw)
 	};
 	struct tunnel_result res;
 	char msg[256];
-	int r, code;
+	int code;
 
 	/* A vanished peer or app is an error to report, not a signal. */
 	signal(SIGPIPE, SIG_IGN);
@@ -119,12 +153,7 @@ void tlsdio_run(const struct tlsd_options *o, int fdr, int fdw)
 	tlsconf_load(&conf, o);
 	drop_privileges();
 	start_engine();
-	r = tunnel_init(&tunnel, tls_server_engine(&server), &fds, &cfg);
-	if (r < 0)
-		die(EXIT_TLS_SYS,
-		    "unable to set up io_uring: %s (is io_uring disabled on "
-		    "this system?)",
-		    strerror(-r));
+	start_tunnel(&cfg, fdr, fdw);
 	tunnel_run(&tunnel, &res);
 	code = outcome_exit_code(&res, o->kimeout, msg, sizeof msg);
 	if (code == EXIT_TLS_RUN && tls_server_config_error(&server))

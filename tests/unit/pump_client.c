@@ -69,9 +69,16 @@ static int child_setup(const struct tunnel_fds *fds,
                        const struct tunnel_config *cfg)
 {
 	const char *dir = getenv("TLSD_CERTS");
+	const char *engine = getenv("TLSD_TEST_ENGINE");
+	struct tunnel_config c = *cfg;
 	char key[1024], crt[1024];
 	struct tls_err e;
 
+	/* The same cases run against each I/O engine (see CMakeLists). */
+	if (engine && !strcmp(engine, "poll"))
+		c.engine = TUNNEL_ENGINE_POLL;
+	else if (engine && !strcmp(engine, "uring"))
+		c.engine = TUNNEL_ENGINE_URING;
 	if (!dir)
 		return -1;
 	snprintf(key, sizeof key, "%s/ec256.key.pem", dir);
@@ -81,7 +88,7 @@ static int child_setup(const struct tunnel_fds *fds,
 		return -2;
 	if (tls_server_init(&child_srv, &child_conf, &e) < 0)
 		return -3;
-	return tunnel_init(&child_tun, tls_server_engine(&child_srv), fds, cfg);
+	return tunnel_init(&child_tun, tls_server_engine(&child_srv), fds, &c);
 }
 
 static void child_main(int res_fd, const struct tunnel_fds *fds,
