@@ -11,6 +11,7 @@
 #include "notif.h"
 #include "outcome.h"
 #include "privdrop.h"
+#include "sandbox.h"
 #include "server.h"
 #include "tlsconf.h"
 #include "tunnel.h"
@@ -98,6 +99,15 @@ static void start_engine(void)
 		die(EXIT_TLS_ENGINE, "%s", e.msg);
 }
 
+static void enter_sandbox(void)
+{
+	const char *what = "";
+	int r = sandbox_enter(&what);
+
+	if (r < 0)
+		die(EXIT_TLS_SYS, "unable to %s: %s", what, strerror(-r));
+}
+
 /* S6_TLSD_IO_ENGINE: "uring" or "poll" forces an I/O engine (for
  * comparisons); unset or "auto": io_uring, else poll(2). */
 static enum tunnel_engine engine_from_env(void)
@@ -154,6 +164,7 @@ void tlsdio_run(const struct tlsd_options *o, int fdr, int fdw)
 	drop_privileges();
 	start_engine();
 	start_tunnel(&cfg, fdr, fdw);
+	enter_sandbox();
 	tunnel_run(&tunnel, &res);
 	code = outcome_exit_code(&res, o->kimeout, msg, sizeof msg);
 	if (code == EXIT_TLS_RUN && tls_server_config_error(&server))
