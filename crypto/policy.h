@@ -1,6 +1,7 @@
 /*
  * The server's policy handler: picks the keypair for the name the client
- * asked for (SNI), decodes it if needed, and hands the rest of the choice
+ * asked for (SNI), decodes it if needed, puts the common suites in the
+ * server's order (tls_suites_order), and hands the rest of the choice
  * (suite, signature hash) to BearSSL's single-keypair handler.
  */
 #ifndef TLSD_POLICY_H
@@ -14,6 +15,7 @@ struct tls_policy {
 	const br_ssl_server_policy_class *vtable;
 	struct tls_keyset *keys;
 	int chosen;        /* the entry chosen, -1 before the handshake */
+	int aes_hw;        /* AES-GCM before ChaCha20 in our preference */
 	int decode_failed; /* the chosen entry's files did not decode */
 	struct tls_err err;
 };

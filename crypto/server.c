@@ -35,7 +35,7 @@ static void set_ciphers(br_ssl_engine_context *eng)
 /* Client certificates: validated against the anchors, whose names are
  * sent in the CertificateRequest. -Y tolerates a missing or invalid one. */
 static void set_client_auth(struct tls_server *s,
-			    const struct tls_server_config *cfg)
+                            const struct tls_server_config *cfg)
 {
 	br_ssl_engine_context *eng = &s->sc.eng;
 
@@ -47,13 +47,13 @@ static void set_client_auth(struct tls_server *s,
 	br_ssl_engine_set_default_rsavrfy(eng);
 	br_ssl_engine_set_default_ecdsa(eng);
 	br_ssl_server_set_trust_anchor_names_alt(&s->sc, cfg->anchors->ta,
-						 cfg->anchors->n);
+	                                         cfg->anchors->n);
 	if (cfg->client_auth == 1)
 		br_ssl_engine_add_flags(eng, BR_OPT_TOLERATE_NO_CLIENT_AUTH);
 }
 
 static void set_alpn(br_ssl_engine_context *eng,
-		     const struct tls_server_config *cfg)
+                     const struct tls_server_config *cfg)
 {
 	if (!cfg->alpn_num)
 		return;
@@ -65,30 +65,27 @@ static void set_alpn(br_ssl_engine_context *eng,
 /* With a single possible keypair (no SNI), it is decoded now, before the
  * first byte from the network; otherwise when the client's name is known. */
 static int set_keys(struct tls_server *s, const struct tls_server_config *cfg,
-		    struct tls_err *e)
+                    struct tls_err *e)
 {
 	tls_policy_init(&s->policy, cfg->keys);
-	if (cfg->keys->snilevel == 0 && cfg->keys->n == 1) {
-		if (tls_keyset_decode(cfg->keys, 0, e) < 0)
-			return -1;
-		tls_policy_set_keypair(&s->sc, &cfg->keys->e[0].kp);
-		s->policy.chosen = 0;
-		return 0;
-	}
+	if (cfg->keys->snilevel == 0 && cfg->keys->n == 1 &&
+	    tls_keyset_decode(cfg->keys, 0, e) < 0)
+		return -1;
 	br_ssl_server_set_policy(&s->sc, &s->policy.vtable);
 	return 0;
 }
 
 int tls_server_init(struct tls_server *s, const struct tls_server_config *cfg,
-		    struct tls_err *e)
+                    struct tls_err *e)
 {
 	br_ssl_engine_context *eng = &s->sc.eng;
 	int r;
 
 	br_ssl_server_zero(&s->sc);
 	br_ssl_engine_set_versions(eng, BR_TLS12, BR_TLS12);
-	br_ssl_engine_set_all_flags(eng, BR_OPT_ENFORCE_SERVER_PREFERENCES |
-						 BR_OPT_NO_RENEGOTIATION);
+	/* Server preference is enforced by our policy (policy.c), which
+	 * needs to see the client's own order. */
+	br_ssl_engine_set_all_flags(eng, BR_OPT_NO_RENEGOTIATION);
 	set_hashes(eng);
 	set_ciphers(eng);
 	if (set_keys(s, cfg, e) < 0)
@@ -99,13 +96,13 @@ int tls_server_init(struct tls_server *s, const struct tls_server_config *cfg,
 	r = tls_seed(eng);
 	if (r < 0) {
 		snprintf(e->msg, sizeof e->msg, "unable to getrandom: %s",
-			 strerror(-r));
+		         strerror(-r));
 		return -2;
 	}
 	if (!br_ssl_server_reset(&s->sc)) {
 		snprintf(e->msg, sizeof e->msg,
-			 "unable to start the TLS server engine: %s",
-			 tls_strerror(br_ssl_engine_last_error(eng)));
+		         "unable to start the TLS server engine: %s",
+		         tls_strerror(br_ssl_engine_last_error(eng)));
 		return -1;
 	}
 	return 0;
@@ -116,8 +113,7 @@ const char *tls_server_config_error(const struct tls_server *s)
 	return s->policy.decode_failed ? s->policy.err.msg : NULL;
 }
 
-void tls_server_session_info(struct tls_server *s,
-			     struct tls_session_info *out)
+void tls_server_session_info(struct tls_server *s, struct tls_session_info *out)
 {
 	br_ssl_engine_context *eng = &s->sc.eng;
 	const char *sni = br_ssl_engine_get_server_name(eng);
@@ -134,6 +130,6 @@ void tls_server_session_info(struct tls_server *s,
 	if (tls_peercert_hash(&s->peer, out->hash_buf) == 0)
 		out->peer_hash = out->hash_buf;
 	if (tls_peercert_subject(&s->peer, out->subject_buf,
-				 sizeof out->subject_buf) >= 0)
+	                         sizeof out->subject_buf) >= 0)
 		out->peer_subject = out->subject_buf;
 }

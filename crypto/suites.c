@@ -9,40 +9,36 @@ struct suite {
 };
 
 static const struct suite gcm[] = {
-	{BR_TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256,
-	 "ECDHE-ECDSA-AES128-GCM-SHA256"},
-	{BR_TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256,
-	 "ECDHE-RSA-AES128-GCM-SHA256"},
-	{BR_TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384,
-	 "ECDHE-ECDSA-AES256-GCM-SHA384"},
-	{BR_TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384,
-	 "ECDHE-RSA-AES256-GCM-SHA384"},
+    {BR_TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256,
+     "ECDHE-ECDSA-AES128-GCM-SHA256"},
+    {BR_TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256, "ECDHE-RSA-AES128-GCM-SHA256"},
+    {BR_TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384,
+     "ECDHE-ECDSA-AES256-GCM-SHA384"},
+    {BR_TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384, "ECDHE-RSA-AES256-GCM-SHA384"},
 };
 
 static const struct suite chapol[] = {
-	{BR_TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256,
-	 "ECDHE-ECDSA-CHACHA20-POLY1305"},
-	{BR_TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256,
-	 "ECDHE-RSA-CHACHA20-POLY1305"},
+    {BR_TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256,
+     "ECDHE-ECDSA-CHACHA20-POLY1305"},
+    {BR_TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256,
+     "ECDHE-RSA-CHACHA20-POLY1305"},
 };
 
 static const struct suite cbc[] = {
-	{BR_TLS_ECDHE_ECDSA_WITH_AES_128_CBC_SHA256,
-	 "ECDHE-ECDSA-AES128-SHA256"},
-	{BR_TLS_ECDHE_RSA_WITH_AES_128_CBC_SHA256, "ECDHE-RSA-AES128-SHA256"},
-	{BR_TLS_ECDHE_ECDSA_WITH_AES_256_CBC_SHA384,
-	 "ECDHE-ECDSA-AES256-SHA384"},
-	{BR_TLS_ECDHE_RSA_WITH_AES_256_CBC_SHA384, "ECDHE-RSA-AES256-SHA384"},
-	{BR_TLS_ECDHE_ECDSA_WITH_AES_128_CBC_SHA, "ECDHE-ECDSA-AES128-SHA"},
-	{BR_TLS_ECDHE_RSA_WITH_AES_128_CBC_SHA, "ECDHE-RSA-AES128-SHA"},
-	{BR_TLS_ECDHE_ECDSA_WITH_AES_256_CBC_SHA, "ECDHE-ECDSA-AES256-SHA"},
-	{BR_TLS_ECDHE_RSA_WITH_AES_256_CBC_SHA, "ECDHE-RSA-AES256-SHA"},
+    {BR_TLS_ECDHE_ECDSA_WITH_AES_128_CBC_SHA256, "ECDHE-ECDSA-AES128-SHA256"},
+    {BR_TLS_ECDHE_RSA_WITH_AES_128_CBC_SHA256, "ECDHE-RSA-AES128-SHA256"},
+    {BR_TLS_ECDHE_ECDSA_WITH_AES_256_CBC_SHA384, "ECDHE-ECDSA-AES256-SHA384"},
+    {BR_TLS_ECDHE_RSA_WITH_AES_256_CBC_SHA384, "ECDHE-RSA-AES256-SHA384"},
+    {BR_TLS_ECDHE_ECDSA_WITH_AES_128_CBC_SHA, "ECDHE-ECDSA-AES128-SHA"},
+    {BR_TLS_ECDHE_RSA_WITH_AES_128_CBC_SHA, "ECDHE-RSA-AES128-SHA"},
+    {BR_TLS_ECDHE_ECDSA_WITH_AES_256_CBC_SHA, "ECDHE-ECDSA-AES256-SHA"},
+    {BR_TLS_ECDHE_RSA_WITH_AES_256_CBC_SHA, "ECDHE-RSA-AES256-SHA"},
 };
 
 #define COUNT(a) (sizeof(a) / sizeof((a)[0]))
 
 static size_t append(uint16_t *out, size_t n, const struct suite *s,
-		     size_t count)
+                     size_t count)
 {
 	for (size_t i = 0; i < count; i++)
 		out[n++] = s[i].id;
@@ -70,6 +66,49 @@ size_t tls_suites_select(uint16_t *out, int aes_hw)
 	return append(out, n, cbc, COUNT(cbc));
 }
 
+static int is_chacha(uint16_t id)
+{
+	return id == BR_TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256 ||
+	       id == BR_TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256;
+}
+
+/* Sort key: ChaCha20 first when the client asked for it first, then the
+ * server's rank. */
+static unsigned order_key(uint16_t id, int chacha_first, const uint16_t *pref,
+                          size_t npref)
+{
+	unsigned rank = (unsigned)npref;
+
+	for (size_t i = 0; i < npref; i++)
+		if (pref[i] == id)
+			rank = (unsigned)i;
+	return (chacha_first && is_chacha(id) ? 0 : 0x100) + rank;
+}
+
+void tls_suites_order(uint16_t (*s)[2], size_t n, int aes_hw)
+{
+	uint16_t pref[TLS_SUITES_MAX];
+	size_t npref = tls_suites_select(pref, aes_hw);
+	int chacha_first = n > 0 && is_chacha(s[0][0]);
+
+	/* Insertion sort: a few dozen entries at most, and stable. */
+	for (size_t i = 1; i < n; i++) {
+		uint16_t cur[2] = {s[i][0], s[i][1]};
+		unsigned k = order_key(cur[0], chacha_first, pref, npref);
+		size_t j = i;
+
+		for (; j > 0; j--) {
+			if (order_key(s[j - 1][0], chacha_first, pref, npref) <=
+			    k)
+				break;
+			s[j][0] = s[j - 1][0];
+			s[j][1] = s[j - 1][1];
+		}
+		s[j][0] = cur[0];
+		s[j][1] = cur[1];
+	}
+}
+
 static const char *find(const struct suite *s, size_t count, uint16_t id)
 {
 	for (size_t i = 0; i < count; i++)
@@ -89,75 +128,87 @@ const char *tls_suite_name(uint16_t id)
 	return name;
 }
 
-static const char *alert_name(int alert)
+struct code_name {
+	int code;
+	const char *name;
+};
+
+static const struct code_name alerts[] = {
+    {0, "close_notify"},
+    {10, "unexpected_message"},
+    {20, "bad_record_mac"},
+    {22, "record_overflow"},
+    {40, "handshake_failure"},
+    {42, "bad_certificate"},
+    {43, "unsupported_certificate"},
+    {44, "certificate_revoked"},
+    {45, "certificate_expired"},
+    {46, "certificate_unknown"},
+    {47, "illegal_parameter"},
+    {48, "unknown_ca"},
+    {49, "access_denied"},
+    {50, "decode_error"},
+    {51, "decrypt_error"},
+    {70, "protocol_version"},
+    {71, "insufficient_security"},
+    {80, "internal_error"},
+    {86, "inappropriate_fallback"},
+    {90, "user_canceled"},
+    {100, "no_renegotiation"},
+    {109, "missing_extension"},
+    {110, "unsupported_extension"},
+    {112, "unrecognized_name"},
+    {116, "certificate_required"},
+    {120, "no_application_protocol"},
+};
+
+static const struct code_name engine_errors[] = {
+    {BR_ERR_OK, "no error"},
+    {BR_ERR_BAD_PARAM, "bad parameter"},
+    {BR_ERR_BAD_STATE, "bad engine state"},
+    {BR_ERR_UNSUPPORTED_VERSION,
+     "client asked for an unsupported protocol version"},
+    {BR_ERR_BAD_VERSION, "bad protocol version in a record"},
+    {BR_ERR_BAD_LENGTH, "bad record length"},
+    {BR_ERR_TOO_LARGE, "record too large"},
+    {BR_ERR_BAD_MAC, "bad record MAC"},
+    {BR_ERR_NO_RANDOM, "no entropy"},
+    {BR_ERR_UNKNOWN_TYPE, "unknown record type (not TLS?)"},
+    {BR_ERR_UNEXPECTED, "unexpected message"},
+    {BR_ERR_BAD_CCS, "bad ChangeCipherSpec"},
+    {BR_ERR_BAD_ALERT, "bad alert message"},
+    {BR_ERR_BAD_HANDSHAKE, "bad handshake message"},
+    {BR_ERR_OVERSIZED_ID, "oversized session id"},
+    {BR_ERR_BAD_CIPHER_SUITE, "bad cipher suite"},
+    {BR_ERR_BAD_COMPRESSION, "bad compression"},
+    {BR_ERR_BAD_FRAGLEN, "bad fragment length"},
+    {BR_ERR_BAD_SECRENEG, "bad secure renegotiation"},
+    {BR_ERR_EXTRA_EXTENSION, "unexpected extension"},
+    {BR_ERR_BAD_SNI, "bad server name"},
+    {BR_ERR_BAD_HELLO_DONE, "bad ServerHelloDone"},
+    {BR_ERR_LIMIT_EXCEEDED, "limit exceeded"},
+    {BR_ERR_BAD_FINISHED, "bad Finished message"},
+    {BR_ERR_RESUME_MISMATCH, "session resumption mismatch"},
+    {BR_ERR_INVALID_ALGORITHM, "invalid algorithm"},
+    {BR_ERR_BAD_SIGNATURE, "bad signature"},
+    {BR_ERR_WRONG_KEY_USAGE, "wrong key usage"},
+    {BR_ERR_NO_CLIENT_AUTH, "no client certificate"},
+    {BR_ERR_IO, "I/O error"},
+};
+
+static const char *lookup(const struct code_name *t, size_t n, int code)
 {
-	switch (alert) {
-	case 0: return "close_notify";
-	case 10: return "unexpected_message";
-	case 20: return "bad_record_mac";
-	case 22: return "record_overflow";
-	case 40: return "handshake_failure";
-	case 42: return "bad_certificate";
-	case 43: return "unsupported_certificate";
-	case 44: return "certificate_revoked";
-	case 45: return "certificate_expired";
-	case 46: return "certificate_unknown";
-	case 47: return "illegal_parameter";
-	case 48: return "unknown_ca";
-	case 49: return "access_denied";
-	case 50: return "decode_error";
-	case 51: return "decrypt_error";
-	case 70: return "protocol_version";
-	case 71: return "insufficient_security";
-	case 80: return "internal_error";
-	case 86: return "inappropriate_fallback";
-	case 90: return "user_canceled";
-	case 100: return "no_renegotiation";
-	case 109: return "missing_extension";
-	case 110: return "unsupported_extension";
-	case 112: return "unrecognized_name";
-	case 116: return "certificate_required";
-	case 120: return "no_application_protocol";
-	}
-	return "unknown alert";
+	for (size_t i = 0; i < n; i++)
+		if (t[i].code == code)
+			return t[i].name;
+	return NULL;
 }
 
-static const char *engine_error(int err)
+static const char *alert_name(int alert)
 {
-	switch (err) {
-	case BR_ERR_OK: return "no error";
-	case BR_ERR_BAD_PARAM: return "bad parameter";
-	case BR_ERR_BAD_STATE: return "bad engine state";
-	case BR_ERR_UNSUPPORTED_VERSION:
-		return "client asked for an unsupported protocol version";
-	case BR_ERR_BAD_VERSION: return "bad protocol version in a record";
-	case BR_ERR_BAD_LENGTH: return "bad record length";
-	case BR_ERR_TOO_LARGE: return "record too large";
-	case BR_ERR_BAD_MAC: return "bad record MAC";
-	case BR_ERR_NO_RANDOM: return "no entropy";
-	case BR_ERR_UNKNOWN_TYPE: return "unknown record type (not TLS?)";
-	case BR_ERR_UNEXPECTED: return "unexpected message";
-	case BR_ERR_BAD_CCS: return "bad ChangeCipherSpec";
-	case BR_ERR_BAD_ALERT: return "bad alert message";
-	case BR_ERR_BAD_HANDSHAKE: return "bad handshake message";
-	case BR_ERR_OVERSIZED_ID: return "oversized session id";
-	case BR_ERR_BAD_CIPHER_SUITE: return "bad cipher suite";
-	case BR_ERR_BAD_COMPRESSION: return "bad compression";
-	case BR_ERR_BAD_FRAGLEN: return "bad fragment length";
-	case BR_ERR_BAD_SECRENEG: return "bad secure renegotiation";
-	case BR_ERR_EXTRA_EXTENSION: return "unexpected extension";
-	case BR_ERR_BAD_SNI: return "bad server name";
-	case BR_ERR_BAD_HELLO_DONE: return "bad ServerHelloDone";
-	case BR_ERR_LIMIT_EXCEEDED: return "limit exceeded";
-	case BR_ERR_BAD_FINISHED: return "bad Finished message";
-	case BR_ERR_RESUME_MISMATCH: return "session resumption mismatch";
-	case BR_ERR_INVALID_ALGORITHM: return "invalid algorithm";
-	case BR_ERR_BAD_SIGNATURE: return "bad signature";
-	case BR_ERR_WRONG_KEY_USAGE: return "wrong key usage";
-	case BR_ERR_NO_CLIENT_AUTH: return "no client certificate";
-	case BR_ERR_IO: return "I/O error";
-	}
-	return NULL;
+	const char *s = lookup(alerts, COUNT(alerts), alert);
+
+	return s ? s : "unknown alert";
 }
 
 const char *tls_strerror(int err)
@@ -165,23 +216,25 @@ const char *tls_strerror(int err)
 	static char buf[96];
 	const char *s;
 
-	if (err >= BR_ERR_SEND_FATAL_ALERT) {
+	if (err >= BR_ERR_SEND_FATAL_ALERT &&
+	    err < BR_ERR_SEND_FATAL_ALERT + 256) {
 		snprintf(buf, sizeof buf, "sent fatal alert %d (%s)",
-			 err & 0xff, alert_name(err & 0xff));
+		         err & 0xff, alert_name(err & 0xff));
 		return buf;
 	}
-	if (err >= BR_ERR_RECV_FATAL_ALERT) {
+	if (err >= BR_ERR_RECV_FATAL_ALERT && err < BR_ERR_SEND_FATAL_ALERT) {
 		snprintf(buf, sizeof buf, "peer sent fatal alert %d (%s)",
-			 err & 0xff, alert_name(err & 0xff));
+		         err & 0xff, alert_name(err & 0xff));
 		return buf;
 	}
-	s = engine_error(err);
+	s = lookup(engine_errors, COUNT(engine_errors), err);
 	if (s)
 		return s;
 	if (err >= 32 && err < 64)
-		snprintf(buf, sizeof buf,
-			 "client certificate validation failed (X.509 error %d)",
-			 err);
+		snprintf(
+		    buf, sizeof buf,
+		    "client certificate validation failed (X.509 error %d)",
+		    err);
 	else
 		snprintf(buf, sizeof buf, "TLS engine error %d", err);
 	return buf;

@@ -15,6 +15,15 @@
 #define TLS_SUITES_MAX 16
 size_t tls_suites_select(uint16_t *out, int aes_hw);
 
+/*
+ * Orders the suites a client offered (s, n: BearSSL's translated common
+ * suites, in the client's order) by the server's preference for aes_hw,
+ * with one exception: when the client's own first choice is
+ * ChaCha20-Poly1305 (a client without AES hardware says so), the ChaCha20
+ * suites go first. Stable; in place.
+ */
+void tls_suites_order(uint16_t (*s)[2], size_t n, int aes_hw);
+
 /* Whether BearSSL's AES-NI and PCLMUL code can run on this CPU. */
 int tls_suites_aes_hw(void);
 
