@@ -6,6 +6,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "connlog.h"
 #include "diag.h"
 #include "exitcodes.h"
 #include "notif.h"
@@ -23,6 +24,7 @@ static struct tlsconf conf;
 
 struct notifier {
 	int fd;
+	struct connlog log;
 };
 
 static void write_all(int fd, const char *p, size_t n)
@@ -51,9 +53,10 @@ static void notify(void *ctx)
 	char block[NOTIF_MAX];
 	ssize_t len;
 
+	tls_server_session_info(&server, &si);
+	connlog_handshake(&nf->log, si.cipher);
 	if (nf->fd < 0)
 		return;
-	tls_server_session_info(&server, &si);
 	f.protocol = si.protocol;
 	f.cipher = si.cipher;
 	f.sni = si.sni;
@@ -146,12 +149,12 @@ void tlsdio_run(const struct tlsd_options *o, int fdr, int fdw)
 {
 	static struct notifier nf;
 	struct tunnel_config cfg = {
-		.engine = engine_from_env(),
-		.close_notify = o->close_notify,
-		.enforce_close_notify = o->enforce_close_notify,
-		.handshake_timeout_ms = o->kimeout,
-		.on_handshake = notify,
-		.ctx = &nf,
+	    .engine = engine_from_env(),
+	    .close_notify = o->close_notify,
+	    .enforce_close_notify = o->enforce_close_notify,
+	    .handshake_timeout_ms = o->kimeout,
+	    .on_handshake = notify,
+	    .ctx = &nf,
 	};
 	struct tunnel_result res;
 	char msg[256];
@@ -160,6 +163,7 @@ void tlsdio_run(const struct tlsd_options *o, int fdr, int fdw)
 	/* A vanished peer or app is an error to report, not a signal. */
 	signal(SIGPIPE, SIG_IGN);
 	nf.fd = o->notif_fd;
+	connlog_start(&nf.log);
 	tlsconf_load(&conf, o);
 	drop_privileges();
 	start_engine();
@@ -168,7 +172,10 @@ void tlsdio_run(const struct tlsd_options *o, int fdr, int fdw)
 	tunnel_run(&tunnel, &res);
 	code = outcome_exit_code(&res, o->kimeout, msg, sizeof msg);
 	if (code == EXIT_TLS_RUN && tls_server_config_error(&server))
-		die(EXIT_TLS_CONFIG, "%s", tls_server_config_error(&server));
+		code = EXIT_TLS_CONFIG;
+	connlog_end(&nf.log, &res, tunnel_engine_name(&tunnel), code);
+	if (code == EXIT_TLS_CONFIG)
+		die(code, "%s", tls_server_config_error(&server));
 	if (code)
 		die(code, "%s", msg);
 	exit(EXIT_TLS_OK);
