@@ -132,10 +132,12 @@ static void submit(struct tunnel *t, enum op op, void *buf, size_t len)
 	struct io_uring_sqe *sqe = get_sqe(&t->be.u.ring);
 	int fd = tunnel_fd(t, op);
 
+	/* Offset -1: the file position, as read(2) and write(2) use it
+	 * (fdw may be a regular file); streams ignore it. */
 	if (op == OP_NETRD || op == OP_APPRD)
-		io_uring_prep_read(sqe, fd, buf, (unsigned)len, 0);
+		io_uring_prep_read(sqe, fd, buf, (unsigned)len, (__u64)-1);
 	else
-		io_uring_prep_write(sqe, fd, buf, (unsigned)len, 0);
+		io_uring_prep_write(sqe, fd, buf, (unsigned)len, (__u64)-1);
 	target(t, sqe, op);
 	io_uring_sqe_set_data64(sqe, op);
 	t->be.u.pending[op].buf = buf;

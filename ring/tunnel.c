@@ -23,6 +23,7 @@ enum {
 	TF_FAILED = 1u << 6,     /* res holds an error */
 	TF_TIMER = 1u << 7,      /* the handshake timer is running */
 	TF_FINISHING = 1u << 8,  /* abandoning: results no longer count */
+	TF_APP_GONE = 1u << 9,   /* a write to app_out failed with EPIPE */
 };
 
 static int has(const struct tunnel *t, unsigned f)
@@ -383,9 +384,12 @@ static void done_apprd(struct tunnel *t, int res)
 static void done_appwr(struct tunnel *t, int res)
 {
 	/* The app is gone: stop reading the network; the other direction
-	 * goes on until the app's output ends too. */
-	if (res == -EPIPE)
+	 * goes on until the app's output ends too. The bytes it did not
+	 * take are lost, which the exit status will say (see loop). */
+	if (res == -EPIPE) {
+		t->flags |= TF_APP_GONE;
 		return rx_end(t);
+	}
 	if (res <= 0)
 		return fail(t, TUNNEL_ERR_IO, res ? res : -EIO,
 			    "write to the app");
@@ -440,7 +444,11 @@ static void loop(struct tunnel *t)
 		do
 			pump(t);
 		while (advance(t));
-		if (has(t, TF_FAILED) || both_done(t))
+		if (has(t, TF_FAILED))
+			return;
+		if (both_done(t) && has(t, TF_APP_GONE))
+			return fail(t, TUNNEL_ERR_IO, -EPIPE, "write to the app");
+		if (both_done(t))
 			return;
 		schedule(t);
 		if (!t->inflight)

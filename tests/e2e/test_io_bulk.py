@@ -11,6 +11,13 @@ from tlsdio import BioClient, Pattern, Sink  # noqa: E402
 
 MiB = 1 << 20
 HWM_LIMIT_KB = 8 * 1024
+# Under ASan the shadow memory alone passes the limit: the release run
+# checks memory, the sanitizer run checks everything else.
+SANITIZED = os.environ.get("TLSD_SANITIZED") == "1"
+
+
+def hwm_limit_kb():
+    return 1 << 30 if SANITIZED else HWM_LIMIT_KB
 
 
 class Bulk(tlsdio.TunnelTestCase):
@@ -32,7 +39,9 @@ class Bulk(tlsdio.TunnelTestCase):
         sink = Sink()
         err = None
         try:
-            c.pump(source=up, sink=sink, after="close_notify+shutdown", timeout=100)
+            # TCP half-close, no close_notify: in TLS 1.2 a close_notify
+            # closes both directions, and the app is still sending.
+            c.pump(source=up, sink=sink, after="shutdown", timeout=100)
         except Exception as e:  # noqa
             err = e
         reader.join(10)
@@ -74,24 +83,27 @@ class Bulk(tlsdio.TunnelTestCase):
         self.assertTrue(sender.is_alive(), "the client finished sending: no backpressure")
         self.assertLess(s2 - s1, MiB, "client still progressing while the app reads nothing")
         self.assertLess(s2, 128 * MiB)
-        self.assertLess(mon.max_hwm, HWM_LIMIT_KB, "VmHWM while stalled")
+        self.assertLess(mon.max_hwm, hwm_limit_kb(), "VmHWM while stalled")
         t0 = time.monotonic()
         reader = t.app_reader(timeout=100)
         reader.join(100)
-        self.assertIsNone(reader.exc, self.diag(t, c))
-        self.assertEqual(reader.result, 256 * MiB, self.diag(t, c))
+        drain = time.monotonic() - t0
+        if reader.exc or reader.result != 256 * MiB:
+            self.fail("app reader: %r, %r bytes; %s" % (reader.exc, reader.result,
+                                                        self.diag(t, c)))
         t.close_app_write()
         sender.join(30)
-        self.assertIsNone(sender.exc, "client: %r; %s" % (sender.exc, self.diag(t, c)))
+        if sender.is_alive() or sender.exc:
+            self.fail("client: %r; %s" % (sender.exc, self.diag(t, c)))
         rc = t.wait(10)
         mon.stop()
-        self.note("256 MiB drained in %.2fs after the app started reading; max VmHWM %d kB, "
-                  "max VmRSS %d kB (%d samples)",
-                  time.monotonic() - t0, mon.max_hwm, mon.max_rss, mon.samples)
+        self.note("256 MiB drained in %.2fs after the app started reading, exit %.2fs later; "
+                  "max VmHWM %d kB, max VmRSS %d kB (%d samples)",
+                  drain, time.monotonic() - t0 - drain, mon.max_hwm, mon.max_rss, mon.samples)
         self.assertEqual(reader.sink.digest(), up.digest())
         self.assertEqual(c.events, [("eof", 0)])
         self.assertEqual(rc, 0, t.describe())
-        self.assertLess(mon.max_hwm, HWM_LIMIT_KB)
+        self.assertLess(mon.max_hwm, hwm_limit_kb())
 
 
 if __name__ == "__main__":

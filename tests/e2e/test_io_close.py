@@ -4,8 +4,9 @@ a peer reset. The client is Python's ssl over a MemoryBIO, so every byte
 on the wire is under the test's control."""
 
 import os
-import socket
+import select
 import sys
+import threading
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -145,6 +146,57 @@ class Close(tlsdio.TunnelTestCase):
                 self.assertEqual(c.events, [("eof", 0)])
                 self.assertExit(t, 0, 10)
 
+    def test_peer_close_notify_while_app_sends(self):
+        """The client sends close_notify while the app is still streaming
+        to it. TLS 1.2 lets the server send nothing after that, so per
+        "nothing read is ever silently dropped": exit 0 only if every byte
+        s6-tlsd-io read from fdr reached the client; otherwise a nonzero
+        exit with a fatal line. (A duplicate of fdr's read end lets the test
+        count what s6-tlsd-io never read.)"""
+        t, c = self.connected(spy_fdr=True)
+        rfd, wfd = t.app_fds()
+        stop = threading.Event()
+        written = [0]
+
+        def app_writer():
+            os.set_blocking(wfd, False)
+            for chunk in Pattern(64 * MiB, start=12):
+                mv = memoryview(chunk)
+                while mv:
+                    if stop.is_set():
+                        return
+                    try:
+                        n = os.write(wfd, mv)
+                    except BlockingIOError:
+                        select.select([], [wfd], [], 0.05)
+                        continue
+                    written[0] += n
+                    mv = mv[n:]
+        w = self.worker(app_writer)
+        reader = self.worker(tlsdio.fd_drain, rfd, Sink(), 20)
+        sink = Sink(keep=True)
+        c.pump(sink=sink, timeout=20, stop=lambda: c.received >= 2 * MiB)
+        c.send_close_notify()
+        c.pump(sink=sink, timeout=20)
+        rc = t.wait(10)
+        stop.set()
+        w.get(5)
+        os.close(wfd)
+        unread = tlsdio.fd_drain(t.take_fd(t.fdr_spy), Sink(), 10)
+        taken = written[0] - unread
+        self.note("exit %d; s6-tlsd-io read %d bytes from fdr, the client got %d; "
+                  "events %r; stderr %r", rc, taken, sink.count, c.events, t.stderr())
+        whole = Pattern(sink.count, start=12).bytes()
+        self.assertTrue(bytes(sink.keep) == whole, "received data is not a prefix of the stream")
+        self.assertLessEqual(sink.count, taken)
+        if rc == 0:
+            self.assertEqual(sink.count, taken, "exit 0, but %d bytes read from fdr were "
+                             "dropped" % (taken - sink.count))
+        else:
+            self.assertGreater(rc, 0)
+            self.assertFatal(t)
+        reader.get(10)
+
     def test_eof_in_middle_of_record(self):
         """The client sends part of an application-data record, then FIN:
         exit 98 and no byte of that record reaches the app."""
@@ -186,6 +238,9 @@ class Close(tlsdio.TunnelTestCase):
         self.assertGreaterEqual(rc, 0, "killed by signal %d" % -rc)
         self.assertEqual(sink.count, 256 * 1024,
                          "the app's answer reached the client: %r" % c.events)
+        # The client's bytes the app never took are lost: said, nonzero.
+        self.assertEqual(rc, 111, t.describe())
+        self.assertIn("unable to write to the app", t.stderr())
         self.assertEqual(sink.digest(), answer.digest())
 
     def test_client_reset_mid_transfer(self):
@@ -196,7 +251,8 @@ class Close(tlsdio.TunnelTestCase):
         w = t.app_writer(Pattern(1 << 40, start=8), timeout=30)
         c.pump(source=Pattern(1 << 40, start=9), sink=Sink(), timeout=20,
                stop=lambda: c.sent > 4 * MiB and c.received > 4 * MiB)
-        self.assertIsNone(t.proc.poll(), "died before the reset: %s" % self.diag(t, c))
+        if t.proc.poll() is not None:
+            self.fail("died before the reset: %s" % self.diag(t, c))
         c.reset_connection()
         t0 = time.monotonic()
         rc = t.wait(3)

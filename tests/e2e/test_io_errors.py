@@ -3,7 +3,6 @@ exit codes, handshake timeout (-K), non-TLS bytes, TLS versions older than
 1.2."""
 
 import os
-import socket
 import ssl
 import subprocess
 import sys

@@ -25,14 +25,21 @@ Typical use:
     class T(tlsdio.TunnelTestCase):
         def test_x(self):
             t = self.tunnel(opts=['-S'], notif=True)
-            c = tlsdio.BioClient(t.connect())
-            t.start()
-            c.handshake()
-            ...
-            self.assertEqual(t.wait(10), 0)
+            c = t.client()             # connect, start s6-tlsd-io, handshake
+            entries = tlsdio.parse_notif(t.read_notif())
+            c.send(b'hello')
+            assert tlsdio.fd_read_exact(t.app_read_fd, 5) == b'hello'
+            t.close_app_write()
+            c.pump(timeout=10)         # until TCP EOF; see c.events
+            self.assertExit(t, 0, 10)
+
+Other clients: t.connect() gives a raw socket (wrap it with ssl, or send
+bytes), t.s_client(...) runs openssl s_client; call t.start() after
+either. SNI / client certificates: Tunnel(env={'KEYFILE:name': ...}),
+t.client(ctx=client_context(cert=..., key=...), server_hostname='name').
+With S6_TLSD_IO_ENGINE in the environment, s6-tlsd-io inherits it.
 """
 
-import errno
 import faulthandler
 import hashlib
 import os
@@ -556,11 +563,16 @@ class Tunnel:
               a list: an argv run with stdin = what s6-tlsd-io writes to
               fdw, stdout = what it reads on fdr (e.g. ['cat'])
     fdw_file  a path: fdw is this file opened for writing instead of a pipe
+    fdr_file  a path: fdr is this file opened for reading instead of a pipe
+    spy_fdr   keep a duplicate of fdr's read end here (fdr_spy): the pipe
+              then outlives s6-tlsd-io, and what it never read from fdr
+              can be counted afterwards (the app gets no EPIPE, though)
     """
 
     def __init__(self, opts=(), cert="ec256", env=None, notif=False,
                  fdr_num=None, fdw_num=None, notif_num=None, operands=None,
-                 app=None, fdw_file=None, binary=None, listen_backlog=8):
+                 app=None, fdw_file=None, binary=None, listen_backlog=8,
+                 spy_fdr=False, fdr_file=None):
         self.opts = list(opts)
         self.cert = cert
         self.env = base_env(cert)
@@ -574,6 +586,9 @@ class Tunnel:
         self.operands = operands
         self.app = app
         self.fdw_file = fdw_file
+        self.fdr_file = fdr_file
+        self.spy_fdr = spy_fdr
+        self.fdr_spy = None
         self.binary = binary or bin_path()
         self.procs = []
         self.fds = set()
@@ -650,9 +665,13 @@ class Tunnel:
         """Accepts the pending connection and spawns s6-tlsd-io on it."""
         sock = self.accept(accept_timeout)
         # fdr: s6-tlsd-io reads it; the app writes the other end.
-        fdr_r, fdr_w = os.pipe()
-        self._fd(fdr_r)
-        self.app_write_fd = self._fd(fdr_w)
+        if self.fdr_file:
+            fdr_w = None
+            fdr_r = self._fd(os.open(self.fdr_file, os.O_RDONLY | os.O_CLOEXEC))
+        else:
+            fdr_r, fdr_w = os.pipe()
+            self._fd(fdr_r)
+            self.app_write_fd = self._fd(fdr_w)
         if self.fdw_file:
             fdw_r = None
             fdw_w = self._fd(os.open(self.fdw_file, os.O_WRONLY | os.O_CREAT | os.O_TRUNC
@@ -678,6 +697,9 @@ class Tunnel:
             operands = ["--", str(child_fds[0][0]), str(child_fds[1][0])]
         argv = [self.binary] + opts + operands
         self.argv = argv
+        if len({d for d, _ in child_fds}) != len(child_fds) or \
+                any(d in (0, 1, 2) for d, _ in child_fds):
+            raise ValueError("child fd numbers collide: %r" % child_fds)
         moves = [(dst, src) for dst, src in child_fds if dst != src]
         if moves:
             # bash moves the fds (via temporaries >= 100, so moves may
@@ -706,6 +728,8 @@ class Tunnel:
             self.close_fd(fdw_r)
             self.close_fd(fdr_w)
             self.app_read_fd = self.app_write_fd = None
+        if self.spy_fdr:
+            self.fdr_spy = self._fd(os.dup(fdr_r))
         # Only the child keeps the network socket and its pipe ends.
         self.close_fd(fdr_r)
         self.close_fd(fdw_w)
@@ -714,6 +738,15 @@ class Tunnel:
         sock.close()
         self.server_sock = None
         return self
+
+    def client(self, ctx=None, server_hostname=None, handshake=True, timeout=10, **connect_kw):
+        """Connects a BioClient, starts s6-tlsd-io, and (by default) runs
+        the handshake. Returns the client."""
+        c = BioClient(self.connect(**connect_kw), ctx, server_hostname)
+        self.start()
+        if handshake:
+            c.handshake(timeout)
+        return c
 
     # -- app side helpers
     def close_app_write(self):
@@ -801,6 +834,15 @@ class Tunnel:
         self.socks = []
 
 
+def notif_entries(cipher, sni=None, peer_hash=None, peer_subject=None):
+    """The entries the spec expects in a -d block (without ALPN)."""
+    def ent(name, value):
+        return name if value is None else "%s=%s" % (name, value)
+    return ["SSL_PROTOCOL=TLSv1.2", ent("SSL_CIPHER", cipher),
+            ent("SSL_TLS_SNI_SERVERNAME", sni), ent("SSL_PEER_CERT_HASH", peer_hash),
+            ent("SSL_PEER_CERT_SUBJECT", peer_subject)]
+
+
 def parse_notif(block):
     """Splits a notification block into a list of entries (bytes -> str).
     Raises AssertionError unless it ends with exactly two NULs."""
@@ -822,6 +864,13 @@ def client_context(verify=True, ciphers=None, min_version=None, max_version=None
     """An SSLContext for the Python client: trusts the test CA."""
     ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
     ctx.check_hostname = check_hostname
+    if min_version is not None or max_version is not None:
+        with warnings.catch_warnings():     # TLSv1/TLSv1_1 are deprecated names
+            warnings.simplefilter("ignore")
+            if min_version is not None:
+                ctx.minimum_version = min_version
+            if max_version is not None:
+                ctx.maximum_version = max_version
     if verify:
         ctx.load_verify_locations(certs().ca)
         ctx.verify_mode = ssl.CERT_REQUIRED
@@ -829,13 +878,43 @@ def client_context(verify=True, ciphers=None, min_version=None, max_version=None
         ctx.verify_mode = ssl.CERT_NONE
     if ciphers:
         ctx.set_ciphers(ciphers)
-    if min_version is not None:
-        ctx.minimum_version = min_version
-    if max_version is not None:
-        ctx.maximum_version = max_version
     if cert:
         ctx.load_cert_chain(cert, key)
     return ctx
+
+
+class RecordScanner:
+    """Follows the TLS record framing of a byte stream (5-byte headers):
+    counts records per content type and tells whether the stream so far
+    ends on a record boundary."""
+
+    def __init__(self):
+        self.header = bytearray()
+        self.left = 0                   # body bytes left in the current record
+        self.types = {}                 # content type -> record count
+
+    def feed(self, data):
+        mv = memoryview(data)
+        while mv:
+            if self.left:
+                n = min(self.left, len(mv))
+                self.left -= n
+                mv = mv[n:]
+                continue
+            n = min(5 - len(self.header), len(mv))
+            self.header += mv[:n]
+            mv = mv[n:]
+            if len(self.header) == 5:
+                t = self.header[0]
+                self.types[t] = self.types.get(t, 0) + 1
+                self.left = int.from_bytes(self.header[3:5], "big")
+                self.header.clear()
+
+    def at_boundary(self):
+        return not self.header and not self.left
+
+    def alerts(self):
+        return self.types.get(21, 0)
 
 
 class BioClient:
@@ -865,6 +944,7 @@ class BioClient:
         self.sent = 0                   # cleartext bytes handed to the engine
         self.wire_sent = 0              # ciphertext bytes given to the kernel
         self.handshake_bytes = []       # raw flights sent during the handshake
+        self.scanner = RecordScanner()  # framing of what the server sent
 
     # -- low level
     def _collect(self):
@@ -901,15 +981,26 @@ class BioClient:
         except BlockingIOError:
             return None
         except ConnectionResetError:
-            self.reset = True
-            self.events.append(("reset", self.received))
-            self.inc.write_eof()
+            self._end_of_stream("reset")
             return b""
         if not d:
-            self.tcp_eof = True
-            self.events.append(("eof", self.received))
-            self.inc.write_eof()
+            self._end_of_stream("eof")
+        else:
+            self.scanner.feed(d)
         return d
+
+    def _end_of_stream(self, how):
+        # The MemoryBIO is not told (no write_eof): OpenSSL 3 would make a
+        # TCP EOF without close_notify a fatal error, and then refuse to
+        # send anything more, while a half-closed peer may still read.
+        # (Everything received so far was decrypted when it came in.)
+        if how == "reset":
+            self.reset = True
+        else:
+            self.tcp_eof = True
+        self.events.append((how, self.received))
+        if not self.scanner.at_boundary():
+            self.events.append(("eof_mid_record", self.received))
 
     def _feed(self, d, sink):
         if d and self.got_close_notify:
@@ -978,6 +1069,8 @@ class BioClient:
                 d = self._recv_raw()
                 if d:
                     self.inc.write(d)
+                elif d == b"":
+                    self.inc.write_eof()
 
     def cipher(self):
         return self.obj.cipher()[0]
