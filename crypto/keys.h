@@ -53,11 +53,11 @@ struct tls_keypair {
  * Encrypted keys are refused. On error, kp needs no keypair_free.
  */
 int keypair_decode(struct tls_keypair *kp, const struct blob *key,
-		   const struct blob *chain, struct tls_err *e);
+                   const struct blob *chain, struct tls_err *e);
 
 /* Reads and decodes in one step. On error, kp needs no keypair_free. */
 int keypair_load(struct tls_keypair *kp, const char *keyfile,
-		 const char *certfile, struct tls_err *e);
+                 const char *certfile, struct tls_err *e);
 
 /* Wipes and frees; kp is left zeroed, so freeing twice is harmless. */
 void keypair_free(struct tls_keypair *kp);

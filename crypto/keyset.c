@@ -43,16 +43,15 @@ int tls_sni_match(const char *pattern, const char *name)
 	return !strcasecmp(dot + 1, pattern + 2) ? 1 : 0;
 }
 
-int tls_keyset_add(struct tls_keyset *ks, const char *name,
-		   const char *keyfile, const char *certfile,
-		   struct tls_err *e)
+int tls_keyset_add(struct tls_keyset *ks, const char *name, const char *keyfile,
+                   const char *certfile, struct tls_err *e)
 {
 	struct tls_keyset_entry *n, *grown;
 
 	if (name && !tls_sni_pattern_ok(name)) {
 		snprintf(e->msg, sizeof e->msg,
-			 "KEYFILE:%.200s: not a valid server name pattern",
-			 name);
+		         "KEYFILE:%.200s: not a valid server name pattern",
+		         name);
 		return -1;
 	}
 	grown = realloc(ks->e, (ks->n + 1) * sizeof *ks->e);

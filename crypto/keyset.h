@@ -33,9 +33,8 @@ void tls_keyset_init(struct tls_keyset *ks, unsigned snilevel);
 
 /* Reads keyfile and certfile for name (NULL: the default pair). Returns
  * 0, or -1 with e->msg naming the file or the bad name. */
-int tls_keyset_add(struct tls_keyset *ks, const char *name,
-		   const char *keyfile, const char *certfile,
-		   struct tls_err *e);
+int tls_keyset_add(struct tls_keyset *ks, const char *name, const char *keyfile,
+                   const char *certfile, struct tls_err *e);
 
 /*
  * Matches a server name against a pattern, case-insensitively. Returns 2

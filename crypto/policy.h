@@ -25,6 +25,6 @@ void tls_policy_init(struct tls_policy *p, struct tls_keyset *keys);
 /* Installs keypair kp as the server's single keypair: used for keys
  * known before the handshake too. Its key signs only (ECDHE). */
 void tls_policy_set_keypair(br_ssl_server_context *sc,
-			    const struct tls_keypair *kp);
+                            const struct tls_keypair *kp);
 
 #endif

@@ -19,11 +19,11 @@
 
 struct tls_server_config {
 	struct tls_keyset *keys;
-	int client_auth;                  /* 0 none, 1 optional, 2 required */
+	int client_auth;                   /* 0 none, 1 optional, 2 required */
 	const struct tls_anchors *anchors; /* with client_auth */
-	const char **alpn;                /* protocols, in preference order */
-	size_t alpn_num;                  /* 0: no ALPN */
-	int alpn_strict;                  /* no common protocol: fail */
+	const char **alpn;                 /* protocols, in preference order */
+	size_t alpn_num;                   /* 0: no ALPN */
+	int alpn_strict;                   /* no common protocol: fail */
 };
 
 struct tls_server {
@@ -40,7 +40,7 @@ struct tls_server {
  * set up, or -2 with e->msg set when getrandom failed (a system error).
  */
 int tls_server_init(struct tls_server *s, const struct tls_server_config *cfg,
-		    struct tls_err *e);
+                    struct tls_err *e);
 
 static inline br_ssl_engine_context *tls_server_engine(struct tls_server *s)
 {
@@ -53,10 +53,10 @@ const char *tls_server_config_error(const struct tls_server *s);
 
 /* What a completed handshake established, for the notification. */
 struct tls_session_info {
-	const char *protocol; /* "TLSv1.2" */
-	const char *cipher;   /* OpenSSL-style name */
-	const char *sni;      /* NULL when the client sent none */
-	const char *alpn;     /* NULL when none was agreed */
+	const char *protocol;     /* "TLSv1.2" */
+	const char *cipher;       /* OpenSSL-style name */
+	const char *sni;          /* NULL when the client sent none */
+	const char *alpn;         /* NULL when none was agreed */
 	const char *peer_hash;    /* "SHA256:<hex>", NULL: no valid cert */
 	const char *peer_subject; /* formatted DN, NULL: none */
 	char hash_buf[72];
@@ -64,6 +64,6 @@ struct tls_session_info {
 };
 
 void tls_server_session_info(struct tls_server *s,
-			     struct tls_session_info *out);
+                             struct tls_session_info *out);
 
 #endif

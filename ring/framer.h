@@ -14,7 +14,7 @@ static inline void framer_init(struct framer *f)
 }
 
 static inline void framer_feed(struct framer *f, const unsigned char *p,
-			       size_t n)
+                               size_t n)
 {
 	while (n) {
 		if (f->body_left) {

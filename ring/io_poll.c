@@ -67,8 +67,9 @@ static int perform(struct tunnel *t, enum op op)
 {
 	struct tunnel_pending *p = &t->be.p.pending[op];
 	int fd = tunnel_fd(t, op);
-	ssize_t r = op == OP_NETRD || op == OP_APPRD ? read(fd, p->buf, p->len)
-						     : write(fd, p->buf, p->len);
+	ssize_t r = op == OP_NETRD || op == OP_APPRD
+	                ? read(fd, p->buf, p->len)
+	                : write(fd, p->buf, p->len);
 
 	return r < 0 ? -errno : (int)r;
 }
@@ -93,8 +94,8 @@ static int wait(struct tunnel *t)
 		if (!(t->inflight & OP_BIT(op)))
 			continue;
 		pfd[n].fd = tunnel_fd(t, op);
-		pfd[n].events = op == OP_NETRD || op == OP_APPRD ? POLLIN
-								 : POLLOUT;
+		pfd[n].events =
+		    op == OP_NETRD || op == OP_APPRD ? POLLIN : POLLOUT;
 		which[n++] = op;
 	}
 	r = poll(pfd, (nfds_t)n, poll_timeout(t));
@@ -123,12 +124,12 @@ static void finish(struct tunnel *t)
 }
 
 const struct tunnel_io tunnel_io_poll = {
-	.name = "poll",
-	.setup = setup,
-	.submit = submit,
-	.timer_start = timer_start,
-	.timer_stop = timer_stop,
-	.dropped = dropped,
-	.wait = wait,
-	.finish = finish,
+    .name = "poll",
+    .setup = setup,
+    .submit = submit,
+    .timer_start = timer_start,
+    .timer_stop = timer_stop,
+    .dropped = dropped,
+    .wait = wait,
+    .finish = finish,
 };

@@ -39,9 +39,9 @@ static int create(struct io_uring *ring, unsigned extra)
 	 * next best thing on 5.19; plain rings work everywhere else.
 	 */
 	static const unsigned tries[] = {
-		IORING_SETUP_SINGLE_ISSUER | IORING_SETUP_DEFER_TASKRUN,
-		IORING_SETUP_COOP_TASKRUN,
-		0,
+	    IORING_SETUP_SINGLE_ISSUER | IORING_SETUP_DEFER_TASKRUN,
+	    IORING_SETUP_COOP_TASKRUN,
+	    0,
 	};
 	int r = -ENOSYS;
 
@@ -63,22 +63,21 @@ static int create(struct io_uring *ring, unsigned extra)
 static int restrict_ring(struct tunnel *t)
 {
 	static const struct io_uring_restriction rules[] = {
-		{.opcode = IORING_RESTRICTION_SQE_OP, .sqe_op = IORING_OP_READ},
-		{.opcode = IORING_RESTRICTION_SQE_OP, .sqe_op = IORING_OP_WRITE},
-		{.opcode = IORING_RESTRICTION_SQE_OP,
-		 .sqe_op = IORING_OP_POLL_ADD},
-		{.opcode = IORING_RESTRICTION_SQE_OP, .sqe_op = IORING_OP_TIMEOUT},
-		{.opcode = IORING_RESTRICTION_SQE_OP,
-		 .sqe_op = IORING_OP_TIMEOUT_REMOVE},
-		{.opcode = IORING_RESTRICTION_SQE_OP,
-		 .sqe_op = IORING_OP_ASYNC_CANCEL},
-		{.opcode = IORING_RESTRICTION_SQE_FLAGS_ALLOWED,
-		 .sqe_flags = IOSQE_FIXED_FILE},
-		{.opcode = IORING_RESTRICTION_SQE_FLAGS_REQUIRED,
-		 .sqe_flags = IOSQE_FIXED_FILE},
-		/* to drop a descriptor the tunnel closed */
-		{.opcode = IORING_RESTRICTION_REGISTER_OP,
-		 .register_op = IORING_REGISTER_FILES_UPDATE},
+	    {.opcode = IORING_RESTRICTION_SQE_OP, .sqe_op = IORING_OP_READ},
+	    {.opcode = IORING_RESTRICTION_SQE_OP, .sqe_op = IORING_OP_WRITE},
+	    {.opcode = IORING_RESTRICTION_SQE_OP, .sqe_op = IORING_OP_POLL_ADD},
+	    {.opcode = IORING_RESTRICTION_SQE_OP, .sqe_op = IORING_OP_TIMEOUT},
+	    {.opcode = IORING_RESTRICTION_SQE_OP,
+	     .sqe_op = IORING_OP_TIMEOUT_REMOVE},
+	    {.opcode = IORING_RESTRICTION_SQE_OP,
+	     .sqe_op = IORING_OP_ASYNC_CANCEL},
+	    {.opcode = IORING_RESTRICTION_SQE_FLAGS_ALLOWED,
+	     .sqe_flags = IOSQE_FIXED_FILE},
+	    {.opcode = IORING_RESTRICTION_SQE_FLAGS_REQUIRED,
+	     .sqe_flags = IOSQE_FIXED_FILE},
+	    /* to drop a descriptor the tunnel closed */
+	    {.opcode = IORING_RESTRICTION_REGISTER_OP,
+	     .register_op = IORING_REGISTER_FILES_UPDATE},
 	};
 	struct io_uring *ring = &t->be.u.ring;
 	int fds[OP_COUNT], r;
@@ -92,11 +91,11 @@ static int restrict_ring(struct tunnel *t)
 	 * and io_uring_enable_rings but does not export them: the raw
 	 * register call does the same. */
 	r = io_uring_register(ring->ring_fd, IORING_REGISTER_RESTRICTIONS,
-			      rules, sizeof rules / sizeof rules[0]);
+	                      rules, sizeof rules / sizeof rules[0]);
 	if (r < 0)
 		return r;
 	return io_uring_register(ring->ring_fd, IORING_REGISTER_ENABLE_RINGS,
-				 NULL, 0);
+	                         NULL, 0);
 }
 
 static int setup(struct tunnel *t)
@@ -254,12 +253,12 @@ static void finish(struct tunnel *t)
 }
 
 const struct tunnel_io tunnel_io_uring = {
-	.name = "io_uring",
-	.setup = setup,
-	.submit = submit,
-	.timer_start = timer_start,
-	.timer_stop = timer_stop,
-	.dropped = dropped,
-	.wait = wait,
-	.finish = finish,
+    .name = "io_uring",
+    .setup = setup,
+    .submit = submit,
+    .timer_start = timer_start,
+    .timer_stop = timer_stop,
+    .dropped = dropped,
+    .wait = wait,
+    .finish = finish,
 };

@@ -32,7 +32,7 @@ static int has(const struct tunnel *t, unsigned f)
 }
 
 static void fail(struct tunnel *t, enum tunnel_status st, int err,
-		 const char *what)
+                 const char *what)
 {
 	if (has(t, TF_FAILED))
 		return;
@@ -45,10 +45,14 @@ static void fail(struct tunnel *t, enum tunnel_status st, int err,
 int tunnel_fd(const struct tunnel *t, enum op op)
 {
 	switch (op) {
-	case OP_NETRD: return t->fd.net_in;
-	case OP_NETWR: return t->fd.net_out;
-	case OP_APPRD: return t->fd.app_in;
-	default: return t->fd.app_out;
+	case OP_NETRD:
+		return t->fd.net_in;
+	case OP_NETWR:
+		return t->fd.net_out;
+	case OP_APPRD:
+		return t->fd.app_in;
+	default:
+		return t->fd.app_out;
 	}
 }
 
@@ -73,7 +77,7 @@ static int setup_engine(struct tunnel *t, enum tunnel_engine want)
 }
 
 int tunnel_init(struct tunnel *t, br_ssl_engine_context *eng,
-		const struct tunnel_fds *fds, const struct tunnel_config *cfg)
+                const struct tunnel_fds *fds, const struct tunnel_config *cfg)
 {
 	memset(&t->res, 0, sizeof t->res);
 	t->eng = eng;
@@ -242,7 +246,7 @@ static void engine_closed(struct tunnel *t)
 	rx_end(t);
 	if (bq_len(&t->appin))
 		return fail(t, TUNNEL_ERR_UNSENT, (int)bq_len(&t->appin),
-			    "send app data");
+		            "send app data");
 	if (netout_idle(t))
 		tx_end(t);
 }
@@ -257,7 +261,7 @@ static void net_eof(struct tunnel *t)
 		return fail(t, TUNNEL_ERR_TRUNCATED, 0, "read from network");
 	if (t->cfg.enforce_close_notify)
 		return fail(t, TUNNEL_ERR_NO_CLOSE_NOTIFY, 0,
-			    "read from network");
+		            "read from network");
 	if (!(t->inflight & OP_BIT(OP_APPWR)) &&
 	    !br_ssl_engine_recvapp_buf(t->eng, &len))
 		rx_end(t);
@@ -364,7 +368,7 @@ static void done_netwr(struct tunnel *t, int res)
 {
 	if (res <= 0)
 		return fail(t, TUNNEL_ERR_IO, res ? res : -EIO,
-			    "write to network");
+		            "write to network");
 	bq_consume(&t->netout, (size_t)res);
 	t->res.net_bytes_out += (unsigned)res;
 }
@@ -392,7 +396,7 @@ static void done_appwr(struct tunnel *t, int res)
 	}
 	if (res <= 0)
 		return fail(t, TUNNEL_ERR_IO, res ? res : -EIO,
-			    "write to the app");
+		            "write to the app");
 	br_ssl_engine_recvapp_ack(t->eng, (size_t)res);
 	t->res.app_bytes_out += (unsigned)res;
 }
@@ -400,7 +404,7 @@ static void done_appwr(struct tunnel *t, int res)
 void tunnel_complete(struct tunnel *t, enum op op, int res)
 {
 	static void (*const done[])(struct tunnel *, int) = {
-		done_netrd, done_netwr, done_apprd, done_appwr};
+	    done_netrd, done_netwr, done_apprd, done_appwr};
 
 	t->inflight &= ~OP_BIT(op);
 	/* EINTR, ECANCELED: nothing happened; schedule() starts it again. */
@@ -427,7 +431,7 @@ static void flush_on_failure(struct tunnel *t)
 	if (!bq_len(&t->netout) || !idle(t, OP_NETWR))
 		return;
 	(void)!send(t->fd.net_out, bq_data(&t->netout), bq_len(&t->netout),
-		    MSG_DONTWAIT | MSG_NOSIGNAL);
+	            MSG_DONTWAIT | MSG_NOSIGNAL);
 }
 
 static int both_done(const struct tunnel *t)
@@ -447,12 +451,14 @@ static void loop(struct tunnel *t)
 		if (has(t, TF_FAILED))
 			return;
 		if (both_done(t) && has(t, TF_APP_GONE))
-			return fail(t, TUNNEL_ERR_IO, -EPIPE, "write to the app");
+			return fail(t, TUNNEL_ERR_IO, -EPIPE,
+			            "write to the app");
 		if (both_done(t))
 			return;
 		schedule(t);
 		if (!t->inflight)
-			return fail(t, TUNNEL_ERR_IO, -EDEADLK, "run (stalled)");
+			return fail(t, TUNNEL_ERR_IO, -EDEADLK,
+			            "run (stalled)");
 		r = t->io->wait(t);
 		if (r < 0)
 			return fail(t, TUNNEL_ERR_RING, r, "wait for I/O");

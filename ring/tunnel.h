@@ -53,8 +53,9 @@ enum tunnel_engine {
 
 struct tunnel_config {
 	enum tunnel_engine engine;
-	int close_notify;         /* app EOF: 1 close_notify, 0 TCP half-close */
-	int enforce_close_notify; /* peer EOF without close_notify is an error */
+	int close_notify; /* app EOF: 1 close_notify, 0 TCP half-close */
+	int enforce_close_notify; /* peer EOF without close_notify is an error
+	                           */
 	unsigned handshake_timeout_ms; /* 0: none */
 	/* Called once, when the handshake has completed. */
 	void (*on_handshake)(void *ctx);
@@ -62,17 +63,17 @@ struct tunnel_config {
 };
 
 enum tunnel_status {
-	TUNNEL_DONE,             /* both directions ended normally */
-	TUNNEL_ERR_RING,         /* io_uring failed: err is -errno */
-	TUNNEL_ERR_IO,           /* a read or write failed: err is -errno */
-	TUNNEL_ERR_TLS,          /* the engine failed: err is BR_ERR_* */
-	TUNNEL_ERR_TIMEOUT,      /* the handshake did not complete in time */
+	TUNNEL_DONE,              /* both directions ended normally */
+	TUNNEL_ERR_RING,          /* io_uring failed: err is -errno */
+	TUNNEL_ERR_IO,            /* a read or write failed: err is -errno */
+	TUNNEL_ERR_TLS,           /* the engine failed: err is BR_ERR_* */
+	TUNNEL_ERR_TIMEOUT,       /* the handshake did not complete in time */
 	TUNNEL_ERR_EOF_HANDSHAKE, /* peer EOF before the handshake completed */
-	TUNNEL_ERR_TRUNCATED,    /* peer EOF in the middle of a record */
+	TUNNEL_ERR_TRUNCATED,     /* peer EOF in the middle of a record */
 	TUNNEL_ERR_NO_CLOSE_NOTIFY, /* enforce_close_notify and a bare EOF */
-	TUNNEL_ERR_UNSENT,       /* peer closed the session before app bytes
-				    read from fdr could be sent: err is their
-				    count */
+	TUNNEL_ERR_UNSENT,          /* peer closed the session before app bytes
+	                               read from fdr could be sent: err is their
+	                               count */
 };
 
 struct tunnel_result {
@@ -133,8 +134,8 @@ struct tunnel {
 	struct tunnel_result res;
 	struct bq netin, appin, netout;
 	struct framer framer;
-	unsigned inflight;  /* bit per operation */
-	unsigned flags;     /* TF_* in tunnel.c */
+	unsigned inflight; /* bit per operation */
+	unsigned flags;    /* TF_* in tunnel.c */
 	unsigned char netin_buf[TUNNEL_NETIN_SIZE];
 	unsigned char appin_buf[TUNNEL_APPIN_SIZE];
 	unsigned char netout_buf[TUNNEL_NETOUT_SIZE];
@@ -148,7 +149,7 @@ struct tunnel {
  * must outlive tunnel_run.
  */
 int tunnel_init(struct tunnel *t, br_ssl_engine_context *eng,
-		const struct tunnel_fds *fds, const struct tunnel_config *cfg);
+                const struct tunnel_fds *fds, const struct tunnel_config *cfg);
 
 /* "io_uring" or "poll": the engine tunnel_init chose. */
 const char *tunnel_engine_name(const struct tunnel *t);

@@ -14,23 +14,23 @@ enum {
 };
 
 static const struct option long_options[] = {
-	{"close-notify", no_argument, NULL, 'S'},
-	{"no-close-notify", no_argument, NULL, 's'},
-	{"enforce-close-notify", no_argument, NULL, 'J'},
-	{"no-enforce-close-notify", no_argument, NULL, 'j'},
-	{"client-cert", no_argument, NULL, 'Y'},
-	{"mandatory-client-cert", no_argument, NULL, 'y'},
-	{"verbosity", required_argument, NULL, 'v'},
-	{"handshake-timeout", required_argument, NULL, 'K'},
-	{"sni-level", required_argument, NULL, 'k'},
-	{"sni", no_argument, NULL, OPT_SNI},
-	{"mandatory-sni", no_argument, NULL, OPT_MANDATORY_SNI},
-	{"notification-fd", required_argument, NULL, 'd'},
-	{"alpn", required_argument, NULL, OPT_ALPN},
-	{"alpn-strict", no_argument, NULL, OPT_ALPN_STRICT},
-	{"keep", no_argument, NULL, 'Z'},
-	{"no-keep", no_argument, NULL, 'z'},
-	{NULL, 0, NULL, 0},
+    {"close-notify", no_argument, NULL, 'S'},
+    {"no-close-notify", no_argument, NULL, 's'},
+    {"enforce-close-notify", no_argument, NULL, 'J'},
+    {"no-enforce-close-notify", no_argument, NULL, 'j'},
+    {"client-cert", no_argument, NULL, 'Y'},
+    {"mandatory-client-cert", no_argument, NULL, 'y'},
+    {"verbosity", required_argument, NULL, 'v'},
+    {"handshake-timeout", required_argument, NULL, 'K'},
+    {"sni-level", required_argument, NULL, 'k'},
+    {"sni", no_argument, NULL, OPT_SNI},
+    {"mandatory-sni", no_argument, NULL, OPT_MANDATORY_SNI},
+    {"notification-fd", required_argument, NULL, 'd'},
+    {"alpn", required_argument, NULL, OPT_ALPN},
+    {"alpn-strict", no_argument, NULL, OPT_ALPN_STRICT},
+    {"keep", no_argument, NULL, 'Z'},
+    {"no-keep", no_argument, NULL, 'z'},
+    {NULL, 0, NULL, 0},
 };
 
 int options_uint(const char *s, unsigned *out)
@@ -67,18 +67,42 @@ static const char *apply(struct tlsd_options *o, int c, const char *arg)
 	unsigned n;
 
 	switch (c) {
-	case 'S': o->close_notify = 1; break;
-	case 's': o->close_notify = 0; break;
-	case 'J': o->enforce_close_notify = 1; break;
-	case 'j': o->enforce_close_notify = 0; break;
-	case 'Y': o->client_cert = 1; break;
-	case 'y': o->client_cert = 2; break;
-	case 'Z': o->keep_env = 1; break;
-	case 'z': o->keep_env = 0; break;
-	case OPT_SNI: o->snilevel = 1; break;
-	case OPT_MANDATORY_SNI: o->snilevel = 2; break;
-	case OPT_ALPN: o->alpn = arg; break;
-	case OPT_ALPN_STRICT: o->alpn_strict = 1; break;
+	case 'S':
+		o->close_notify = 1;
+		break;
+	case 's':
+		o->close_notify = 0;
+		break;
+	case 'J':
+		o->enforce_close_notify = 1;
+		break;
+	case 'j':
+		o->enforce_close_notify = 0;
+		break;
+	case 'Y':
+		o->client_cert = 1;
+		break;
+	case 'y':
+		o->client_cert = 2;
+		break;
+	case 'Z':
+		o->keep_env = 1;
+		break;
+	case 'z':
+		o->keep_env = 0;
+		break;
+	case OPT_SNI:
+		o->snilevel = 1;
+		break;
+	case OPT_MANDATORY_SNI:
+		o->snilevel = 2;
+		break;
+	case OPT_ALPN:
+		o->alpn = arg;
+		break;
+	case OPT_ALPN_STRICT:
+		o->alpn_strict = 1;
+		break;
 	case 'v':
 		if (options_uint(arg, &o->verbosity))
 			return bad_number("-v", arg);
@@ -108,19 +132,19 @@ static const char *unknown(int c, char **argv, int failed_index)
 		snprintf(msg, sizeof msg, "unknown option: -%c", optopt);
 	else if (c == ':' && optopt && optopt < 256)
 		snprintf(msg, sizeof msg, "option -%c requires an argument",
-			 optopt);
+		         optopt);
 	else
 		snprintf(msg, sizeof msg, "unknown or incomplete option: %.64s",
-			 argv[failed_index]);
+		         argv[failed_index]);
 	return msg;
 }
 
 int options_parse(int argc, char **argv, struct tlsd_options *o,
-		  enum options_program prog, const char **err)
+                  enum options_program prog, const char **err)
 {
 	/* '+': stop at the first operand; ':': report missing arguments. */
 	const char *shortopts =
-		prog == OPTIONS_TLSD ? "+:SsJjYyZzv:K:k:" : "+:SsJjYyv:K:k:d:";
+	    prog == OPTIONS_TLSD ? "+:SsJjYyZzv:K:k:" : "+:SsJjYyv:K:k:d:";
 
 	set_defaults(o);
 	optind = 0; /* glibc: full re-initialisation, so tests can re-parse */
@@ -137,7 +161,8 @@ int options_parse(int argc, char **argv, struct tlsd_options *o,
 		    (prog == OPTIONS_TLSD && c == 'd'))
 			c = '?', optopt = 0;
 		if (c == '?' || c == ':') {
-			*err = unknown(c, argv, before < argc ? before : argc - 1);
+			*err =
+			    unknown(c, argv, before < argc ? before : argc - 1);
 			return -1;
 		}
 		e = apply(o, c, optarg);

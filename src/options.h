@@ -29,7 +29,7 @@ enum options_program { OPTIONS_TLSD_IO, OPTIONS_TLSD };
  * (stored in a static buffer) on wrong usage.
  */
 int options_parse(int argc, char **argv, struct tlsd_options *o,
-		  enum options_program prog, const char **err);
+                  enum options_program prog, const char **err);
 
 /* Parses a decimal unsigned number that fits in unsigned; 0 or -1. */
 int options_uint(const char *s, unsigned *out);

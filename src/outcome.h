@@ -8,6 +8,6 @@
 
 /* Returns the exit code for r; for a nonzero code, writes the message. */
 int outcome_exit_code(const struct tunnel_result *r, unsigned kimeout,
-		      char *msg, size_t len);
+                      char *msg, size_t len);
 
 #endif

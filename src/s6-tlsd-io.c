@@ -8,7 +8,8 @@
 #include "tlsdio.h"
 
 #define USAGE                                                                  \
-	"usage: s6-tlsd-io [ -S | -s ] [ -J | -j ] [ -Y | -y ] [ -v verbosity ]" \
+	"usage: s6-tlsd-io [ -S | -s ] [ -J | -j ] [ -Y | -y ] [ -v "          \
+	"verbosity ]"                                                          \
 	" [ -K kimeout ] [ -k snilevel ] [ -d notif ] [ -- ] fdr fdw"
 
 static int fd_arg(const char *s, const char *name)

@@ -16,7 +16,7 @@
 
 #define ALLOW(nr)                                                              \
 	BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, (nr), 0, 1),                       \
-		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW)
+	    BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW)
 
 /*
  * What the tunnel does after set-up: io_uring_enter (or poll and plain
@@ -32,43 +32,43 @@
  * killed outright: its numbers mean other calls.
  */
 static struct sock_filter filter[] = {
-	BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, arch)),
-	BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SANDBOX_ARCH, 1, 0),
-	BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_KILL_PROCESS),
-	BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr)),
+    BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, arch)),
+    BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SANDBOX_ARCH, 1, 0),
+    BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_KILL_PROCESS),
+    BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr)),
 #ifdef __x86_64__
-	BPF_JUMP(BPF_JMP | BPF_JGE | BPF_K, 0x40000000, 0, 1), /* x32 */
-	BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_KILL_PROCESS),
+    BPF_JUMP(BPF_JMP | BPF_JGE | BPF_K, 0x40000000, 0, 1), /* x32 */
+    BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_KILL_PROCESS),
 #endif
-	ALLOW(__NR_io_uring_enter),
-	ALLOW(__NR_io_uring_register),
-	ALLOW(__NR_read),
-	ALLOW(__NR_write),
-	ALLOW(__NR_writev),
-	ALLOW(__NR_sendto),
-	ALLOW(__NR_close),
-	ALLOW(__NR_shutdown),
-	ALLOW(__NR_ppoll),
+    ALLOW(__NR_io_uring_enter),
+    ALLOW(__NR_io_uring_register),
+    ALLOW(__NR_read),
+    ALLOW(__NR_write),
+    ALLOW(__NR_writev),
+    ALLOW(__NR_sendto),
+    ALLOW(__NR_close),
+    ALLOW(__NR_shutdown),
+    ALLOW(__NR_ppoll),
 #ifdef __NR_poll
-	ALLOW(__NR_poll),
+    ALLOW(__NR_poll),
 #endif
-	ALLOW(__NR_clock_gettime),
-	ALLOW(__NR_munmap),
-	ALLOW(__NR_rt_sigreturn),
-	ALLOW(__NR_rt_sigprocmask),
-	ALLOW(__NR_tgkill),
-	ALLOW(__NR_getpid),
-	ALLOW(__NR_gettid),
-	ALLOW(__NR_exit),
-	ALLOW(__NR_exit_group),
-	BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | (EPERM & SECCOMP_RET_DATA)),
+    ALLOW(__NR_clock_gettime),
+    ALLOW(__NR_munmap),
+    ALLOW(__NR_rt_sigreturn),
+    ALLOW(__NR_rt_sigprocmask),
+    ALLOW(__NR_tgkill),
+    ALLOW(__NR_getpid),
+    ALLOW(__NR_gettid),
+    ALLOW(__NR_exit),
+    ALLOW(__NR_exit_group),
+    BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | (EPERM & SECCOMP_RET_DATA)),
 };
 
 int sandbox_enter(const char **what)
 {
 	struct sock_fprog prog = {
-		.len = sizeof filter / sizeof filter[0],
-		.filter = filter,
+	    .len = sizeof filter / sizeof filter[0],
+	    .filter = filter,
 	};
 
 	*what = "prctl(PR_SET_DUMPABLE)";

@@ -9,7 +9,7 @@
 extern char **environ;
 
 int tlsconf_alpn_split(const char *list, char *buf, size_t bufsize,
-		       const char **names, size_t max)
+                       const char **names, size_t max)
 {
 	size_t n = 0;
 	char *p, *save = NULL;
@@ -31,7 +31,7 @@ int tlsconf_alpn_split(const char *list, char *buf, size_t bufsize,
 }
 
 static void add_pair(struct tlsconf *c, const char *name, const char *key,
-		     const char *cert)
+                     const char *cert)
 {
 	struct tls_err e;
 
@@ -98,20 +98,19 @@ void tlsconf_load(struct tlsconf *c, const struct tlsd_options *o)
 	int n = 0;
 
 	if (o->alpn) {
-		n = tlsconf_alpn_split(o->alpn, c->alpn_buf,
-				       sizeof c->alpn_buf, c->alpn,
-				       TLSCONF_ALPN_MAX);
+		n = tlsconf_alpn_split(o->alpn, c->alpn_buf, sizeof c->alpn_buf,
+		                       c->alpn, TLSCONF_ALPN_MAX);
 		if (n < 0)
 			die(EXIT_TLS_USAGE, "invalid --alpn list: %s", o->alpn);
 	}
 	load_keys(c, o->snilevel);
 	load_anchors(c, o->client_cert);
 	c->server = (struct tls_server_config){
-		.keys = &c->keys,
-		.client_auth = o->client_cert,
-		.anchors = &c->anchors,
-		.alpn = c->alpn,
-		.alpn_num = (size_t)n,
-		.alpn_strict = o->alpn_strict,
+	    .keys = &c->keys,
+	    .client_auth = o->client_cert,
+	    .anchors = &c->anchors,
+	    .alpn = c->alpn,
+	    .alpn_num = (size_t)n,
+	    .alpn_strict = o->alpn_strict,
 	};
 }

@@ -26,6 +26,6 @@ void tlsconf_load(struct tlsconf *c, const struct tlsd_options *o);
  * count, or -1 when a name is empty or longer than 255 bytes, or there
  * are too many. */
 int tlsconf_alpn_split(const char *list, char *buf, size_t bufsize,
-		       const char **names, size_t max);
+                       const char **names, size_t max);
 
 #endif
