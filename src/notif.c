@@ -10,6 +10,11 @@ static const char *const known_names[] = {
 };
 #define NKNOWN (sizeof known_names / sizeof known_names[0])
 
+const char *notif_name(size_t i)
+{
+	return i < NKNOWN ? known_names[i] : NULL;
+}
+
 /* Appends "name=value\0" (or "name\0" when value is NULL) at *pos. */
 static int put_entry(char *buf, size_t cap, size_t *pos, const char *name,
                      const char *value)

@@ -61,6 +61,9 @@ int notif_parse(char *buf, size_t len,
                 int (*cb)(const char *name, const char *value, void *ctx),
                 void *ctx);
 
+/* The i-th name a block may carry (in block order), NULL past the last. */
+const char *notif_name(size_t i);
+
 /* A one-line description of a notif_parse error code. */
 const char *notif_strerror(int code);
 

@@ -15,6 +15,12 @@ static int apply_one(const char *name, const char *value, void *ctx)
 
 int tlsd_env_apply(char *block, size_t len)
 {
+	const char *name;
+
+	/* Every name the block may carry, sent or not (SSL_ALPN is only sent
+	 * with --alpn): a stale value from our parent never reaches prog. */
+	for (size_t i = 0; (name = notif_name(i)); i++)
+		unsetenv(name);
 	return notif_parse(block, len, apply_one, NULL);
 }
 

@@ -387,6 +387,21 @@ class FakeIoTests(Base):
         self.assertEqual(e["SSL_PEER_CERT_SUBJECT"], "O=A\\, B=C, CN=x y")
         self.assertEqual(e["SSL_ALPN"], "h2")
 
+    def test_stale_values_never_reach_prog(self):
+        # The block has no SSL_ALPN entry (no --alpn): an inherited value
+        # must still not reach prog, nor any other stale SSL_* value.
+        stale = {"SSL_ALPN": "stale", "SSL_PEER_CERT_HASH": "stale",
+                 "SSL_TLS_SNI_SERVERNAME": "stale"}
+        blk = block("SSL_PROTOCOL=TLSv1.2", "SSL_CIPHER=C",
+                    "SSL_TLS_SNI_SERVERNAME", "SSL_PEER_CERT_HASH",
+                    "SSL_PEER_CERT_SUBJECT")
+        rc, o, err, rec, _ = self.run_tlsd(blk=blk, env=stale)
+        self.assertEqual(rc, 0, err)
+        e = self.report(o)["env"]
+        for k in stale:
+            self.assertNotIn(k, e)
+        self.assertEqual(e["SSL_CIPHER"], "C")
+
     def test_sigpipe_default_in_prog(self):
         # Popen restores SIGPIPE for s6-tlsd; prog must get it unchanged
         prog = ["sh", "-c", "read x; grep ^SigIgn /proc/$$/status"]
