@@ -3,6 +3,7 @@
  * into br_x509_trust_anchor entries that own their DN and key bytes.
  */
 #include "anchors.h"
+#include "pem.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -228,94 +229,33 @@ static int cert_add(struct loader *l, const unsigned char *der, size_t len)
 
 /* ---- PEM ---- */
 
-struct pem {
-	br_pem_decoder_context pc;
-	struct buf obj; /* the current object's bytes */
-	char name[64];
-	int open;
-};
-
-/* A "-----BEGIN" at the start of a line makes a file PEM. */
-static int is_pem(const struct blob *b)
-{
-	const unsigned char *p = b->data, *end = b->data + b->len;
-
-	while (p && p < end) {
-		if ((size_t)(end - p) >= 10 && !memcmp(p, "-----BEGIN", 10))
-			return 1;
-		p = memchr(p, '\n', (size_t)(end - p));
-		if (p)
-			p++;
-	}
-	return 0;
-}
-
-static void pem_begin(struct pem *pm)
-{
-	size_t n;
-
-	snprintf(pm->name, sizeof pm->name, "%.63s",
-	         br_pem_decoder_name(&pm->pc));
-	/* With CRLF lines, BearSSL leaves "-----" and CR at the end. */
-	n = strlen(pm->name);
-	while (n && strchr("-\r \t", pm->name[n - 1]))
-		pm->name[--n] = 0;
-	pm->obj.len = 0;
-	pm->open = 1;
-	br_pem_decoder_setdest(&pm->pc, buf_append, &pm->obj);
-}
-
 /* Certificates become anchors; other objects (keys, CRLs) are ignored. */
-static int pem_end(struct loader *l, struct pem *pm)
+static int pem_cert(struct loader *l, const struct pem_obj *o,
+                    const unsigned char *der)
 {
-	size_t len = pm->obj.len;
+	size_t len = o->len;
 
-	pm->open = 0;
-	if (pm->obj.oom)
-		return fail(l, strerror(ENOMEM));
 	/* OpenSSL's TRUSTED CERTIFICATE: the certificate, then trust
 	 * settings that BearSSL has no use for. */
-	if (!strcmp(pm->name, "TRUSTED CERTIFICATE"))
-		len = der_span(pm->obj.p, len);
-	else if (strcmp(pm->name, "CERTIFICATE") &&
-	         strcmp(pm->name, "X509 CERTIFICATE"))
+	if (!strcmp(o->name, "TRUSTED CERTIFICATE"))
+		len = der_span(der, len);
+	else if (strcmp(o->name, "CERTIFICATE") &&
+	         strcmp(o->name, "X509 CERTIFICATE"))
 		return 0;
-	return cert_add(l, pm->obj.p, len);
+	return cert_add(l, der, len);
 }
 
-/* Runs the decoder over the file, plus a final newline (BearSSL wants
- * one after the END line). */
 static int pem_load(struct loader *l, const struct blob *b)
 {
-	struct pem pm = {.open = 0};
-	size_t pos = 0, n;
-	int nl = 0, ev, r = 0;
+	struct pem_file pf;
+	const char *bad = pem_decode(&pf, b->data, b->len);
+	int r = 0;
 
-	br_pem_decoder_init(&pm.pc);
-	while (!r && (pos < b->len || !nl)) {
-		if (pos < b->len) {
-			n = br_pem_decoder_push(&pm.pc, b->data + pos,
-			                        b->len - pos);
-			pos += n;
-		} else {
-			n = br_pem_decoder_push(&pm.pc, "\n", 1);
-			nl = n != 0;
-		}
-		ev = br_pem_decoder_event(&pm.pc);
-		if (ev == BR_PEM_BEGIN_OBJ)
-			pem_begin(&pm);
-		else if (ev == BR_PEM_END_OBJ)
-			r = pem_end(l, &pm);
-		else if (ev == BR_PEM_ERROR)
-			r = fail(l, "invalid or truncated PEM data");
-		else if (!n)
-			r = fail(l, "PEM decoder stalled");
-	}
-	if (!r && pm.open)
-		r = fail(l, "truncated PEM object");
-	if (pm.obj.p)
-		explicit_bzero(pm.obj.p, pm.obj.cap); /* keys may be there */
-	free(pm.obj.p);
+	if (bad)
+		return fail(l, bad);
+	for (size_t i = 0; !r && i < pf.n; i++)
+		r = pem_cert(l, &pf.obj[i], pf.buf + pf.obj[i].off);
+	pem_free(&pf);
 	return r;
 }
 
@@ -335,7 +275,7 @@ static int file_load(struct loader *l, const char *path)
 	}
 	if (!b.len)
 		r = fail(l, "empty file");
-	else if (is_pem(&b))
+	else if (pem_detect(b.data, b.len))
 		r = pem_load(l, &b);
 	else if (der_span(b.data, b.len) != b.len)
 		r = fail(l, "not a certificate (neither PEM nor one DER "

@@ -3,6 +3,7 @@
  * certificate chains with BearSSL, and checking that they match.
  */
 #include "keys.h"
+#include "pem.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -121,146 +122,29 @@ void blob_free(struct blob *b)
 
 /* ---- PEM ---- */
 
-struct pem_obj {
-	char name[64];
-	size_t off, len; /* in pem_file.buf */
-};
-
-/* The objects of a PEM file, decoded back to back into buf. */
-struct pem_file {
-	unsigned char *buf;
-	size_t len, cap;
-	struct pem_obj *obj;
-	size_t n;
-	int overflow;
-};
-
 /* For messages: " (found NAME)" naming a PEM file's first object. */
 #define FOUND(pf)                                                              \
 	(pf)->n ? " (found " : "", (pf)->n ? (pf)->obj[0].name : "",           \
 	    (pf)->n ? ")" : ""
 
-/* A "-----BEGIN" at the start of a line makes a file PEM. */
 static int is_pem(const struct blob *b)
 {
-	const unsigned char *p = b->data, *end = b->data + b->len;
-
-	while (p && p < end) {
-		if ((size_t)(end - p) >= 10 && !memcmp(p, "-----BEGIN", 10))
-			return 1;
-		p = memchr(p, '\n', (size_t)(end - p));
-		if (p)
-			p++;
-	}
-	return 0;
-}
-
-static void pem_append(void *ctx, const void *src, size_t len)
-{
-	struct pem_file *pf = ctx;
-
-	if (len > pf->cap - pf->len) {
-		pf->overflow = 1;
-		return;
-	}
-	memcpy(pf->buf + pf->len, src, len);
-	pf->len += len;
-	pf->obj[pf->n - 1].len += len;
-}
-
-/* With CRLF lines, BearSSL leaves "-----" and CR at the name's end. */
-static void name_trim(char *name)
-{
-	size_t n = strlen(name);
-
-	while (n && (name[n - 1] == '-' || name[n - 1] == '\r' ||
-	             name[n - 1] == ' ' || name[n - 1] == '\t'))
-		name[--n] = 0;
-}
-
-static int pem_begin(struct pem_file *pf, br_pem_decoder_context *pc)
-{
-	struct pem_obj *o;
-
-	o = reallocarray(pf->obj, pf->n + 1, sizeof *o);
-	if (!o)
-		return -1;
-	pf->obj = o;
-	o += pf->n++;
-	snprintf(o->name, sizeof o->name, "%.63s", br_pem_decoder_name(pc));
-	name_trim(o->name);
-	o->off = pf->len;
-	o->len = 0;
-	br_pem_decoder_setdest(pc, pem_append, pf);
-	return 0;
-}
-
-/*
- * Runs the decoder over the file, plus a final newline (BearSSL wants
- * one after the END line). Returns 1 if the last object is still open.
- */
-static int pem_run(struct pem_file *pf, br_pem_decoder_context *pc,
-                   const struct blob *b, const char **bad)
-{
-	size_t pos = 0, n;
-	int open = 0, nl = 0, ev;
-
-	while (!*bad && (pos < b->len || !nl)) {
-		if (pos < b->len) {
-			n = br_pem_decoder_push(pc, b->data + pos,
-			                        b->len - pos);
-			pos += n;
-		} else {
-			n = br_pem_decoder_push(pc, "\n", 1);
-			nl = n != 0;
-		}
-		ev = br_pem_decoder_event(pc);
-		if (ev == BR_PEM_BEGIN_OBJ && pem_begin(pf, pc) < 0)
-			*bad = strerror(ENOMEM);
-		else if (ev == BR_PEM_END_OBJ || ev == BR_PEM_BEGIN_OBJ)
-			open = ev == BR_PEM_BEGIN_OBJ;
-		else if (ev == BR_PEM_ERROR)
-			*bad = "invalid or truncated PEM data";
-		else if (!n && !ev)
-			*bad = "PEM decoder stalled";
-	}
-	return open;
-}
-
-static void pem_file_free(struct pem_file *pf)
-{
-	if (pf->buf) {
-		explicit_bzero(pf->buf, pf->cap);
-		free(pf->buf);
-	}
-	free(pf->obj);
-	memset(pf, 0, sizeof *pf);
+	return pem_detect(b->data, b->len);
 }
 
 /* Decodes every object of a PEM file. what: "KEYFILE" or "CERTFILE". */
 static int pem_parse(struct pem_file *pf, const struct blob *b,
                      const char *what, struct tls_err *e)
 {
-	br_pem_decoder_context pc;
-	const char *bad = NULL;
+	const char *bad = pem_decode(pf, b->data, b->len);
 
-	memset(pf, 0, sizeof *pf);
-	pf->cap = b->len; /* base64 only shrinks */
-	pf->buf = malloc(pf->cap ? pf->cap : 1);
-	if (!pf->buf)
-		bad = strerror(ENOMEM);
-	br_pem_decoder_init(&pc);
-	if (!bad && pem_run(pf, &pc, b, &bad) && !bad)
-		bad = "truncated PEM object";
-	if (!bad && pf->overflow)
-		bad = "invalid PEM data";
-	explicit_bzero(&pc, sizeof pc);
 	if (!bad)
 		return 0;
 	err_set(e, "%s %s: %s", what, b->path, bad);
-	pem_file_free(pf);
 	return -1;
 }
+
+#define pem_file_free pem_free
 
 /* ---- private keys ---- */
 
@@ -613,7 +497,7 @@ static int chain_decode(struct tls_keypair *kp, const struct blob *chain,
                         struct tls_err *e)
 {
 	struct pem_obj one = {"CERTIFICATE", 0, chain->len};
-	struct pem_file pf = {chain->data, chain->len, chain->len, &one, 1, 0};
+	struct pem_file pf = {chain->data, chain->len, &one, 1};
 	int der = !is_pem(chain), r = 0;
 
 	if (!chain->len) {
