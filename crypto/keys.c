@@ -3,6 +3,7 @@
  * certificate chains with BearSSL, and checking that they match.
  */
 #include "keys.h"
+#include "ecpub.h"
 #include "pem.h"
 
 #include <errno.h>
@@ -344,8 +345,20 @@ static void skey_fail(int err, const unsigned char *der, size_t len,
 }
 
 /* Decodes a DER private key into kp (key_type, sk, key_storage). */
+/*
+ * The public point an EC key file carries (OpenSSL always writes it):
+ * comparing it with the certificate's finds mismatched files without a
+ * scalar multiplication, which cost a fifth of a connection's
+ * instructions. Without it, the point is computed.
+ */
+struct pubhint {
+	unsigned char q[ECPUB_MAX];
+	size_t len;
+};
+
 static int skey_load(struct tls_keypair *kp, const unsigned char *der,
-                     size_t len, const char *path, struct tls_err *e)
+                     size_t len, const char *path, struct tls_err *e,
+                     struct pubhint *hint)
 {
 	br_skey_decoder_context dc;
 	int err, r = -1;
@@ -357,8 +370,10 @@ static int skey_load(struct tls_keypair *kp, const unsigned char *der,
 		skey_fail(err, der, len, path, e);
 	else if (br_skey_decoder_key_type(&dc) == BR_KEYTYPE_RSA)
 		r = rsa_copy(kp, br_skey_decoder_get_rsa(&dc), path, e);
-	else if (br_skey_decoder_key_type(&dc) == BR_KEYTYPE_EC)
+	else if (br_skey_decoder_key_type(&dc) == BR_KEYTYPE_EC) {
 		r = ec_copy(kp, br_skey_decoder_get_ec(&dc), path, e);
+		hint->len = ecpub_find(der, len, hint->q);
+	}
 	else
 		err_set(e, "KEYFILE %s: unsupported key type", path);
 	explicit_bzero(&dc, sizeof dc);
@@ -402,7 +417,7 @@ static const struct pem_obj *pem_find_key(const struct pem_file *pf,
 }
 
 static int key_decode(struct tls_keypair *kp, const struct blob *key,
-                      struct tls_err *e)
+                      struct tls_err *e, struct pubhint *hint)
 {
 	const struct pem_obj *o;
 	struct pem_file pf;
@@ -413,7 +428,7 @@ static int key_decode(struct tls_keypair *kp, const struct blob *key,
 		return -1;
 	}
 	if (!is_pem(key))
-		return skey_load(kp, key->data, key->len, key->path, e);
+		return skey_load(kp, key->data, key->len, key->path, e, hint);
 	if (memmem(key->data, key->len, "Proc-Type: 4,ENCRYPTED", 22)) {
 		err_set(e,
 		        "KEYFILE %s: encrypted private keys are not "
@@ -424,7 +439,8 @@ static int key_decode(struct tls_keypair *kp, const struct blob *key,
 	if (pem_parse(&pf, key, "KEYFILE", e) < 0)
 		return -1;
 	o = pem_find_key(&pf, key->path, e);
-	r = o ? skey_load(kp, pf.buf + o->off, o->len, key->path, e) : -1;
+	r = o ? skey_load(kp, pf.buf + o->off, o->len, key->path, e, hint)
+	      : -1;
 	pem_file_free(&pf);
 	return r;
 }
@@ -522,39 +538,37 @@ static int chain_decode(struct tls_keypair *kp, const struct blob *chain,
 /* ---- matching ---- */
 
 /* p*q must be the certificate's n, and e must undo the private key. */
+/*
+ * p*q equal to the certificate's modulus proves the files belong
+ * together. (A private-key operation as a further check would cost more
+ * than the handshake's own signature, on every connection; a key whose
+ * other CRT values are corrupt makes clients refuse its signatures.)
+ */
 static int rsa_match(const br_rsa_private_key *sk, const br_rsa_public_key *pk)
 {
-	unsigned char n[RSA_MAX_BYTES], m[RSA_MAX_BYTES], x[RSA_MAX_BYTES];
-	br_rsa_public_key pub = *pk;
-	size_t len = rsa_modulus(n, sk), i;
+	unsigned char n[RSA_MAX_BYTES];
+	size_t len = rsa_modulus(n, sk), nlen = pk->nlen;
+	const unsigned char *pn = be_strip(pk->n, &nlen);
 
-	pub.n = (unsigned char *)be_strip(pk->n, &pub.nlen);
-	if (be_cmp(n, len, pub.n, pub.nlen) || pub.nlen > sizeof m)
-		return 0;
-	/* A sign and verify round trip (computing e from the key only
-	 * works when p and q are 3 mod 4, which OpenSSL doesn't ensure) */
-	m[0] = 0;
-	for (i = 1; i < pub.nlen; i++)
-		m[i] = (unsigned char)(i * 131 + 7);
-	memcpy(x, m, pub.nlen);
-	if (!br_rsa_private_get_default()(x, sk) ||
-	    !br_rsa_public_get_default()(x, pub.nlen, &pub))
-		return 0;
-	return !memcmp(x, m, pub.nlen);
+	return len && !be_cmp(n, len, pn, nlen);
 }
 
-static int ec_match(const br_ec_private_key *sk, const br_ec_public_key *pk)
+static int ec_match(const br_ec_private_key *sk, const br_ec_public_key *pk,
+                    const struct pubhint *hint)
 {
 	unsigned char q[BR_EC_KBUF_PUB_MAX_SIZE];
 	size_t len;
 
 	if (sk->curve != pk->curve)
 		return 0;
+	if (hint->len)
+		return hint->len == pk->qlen && !memcmp(hint->q, pk->q, pk->qlen);
 	len = br_ec_compute_pub(br_ec_get_default(), NULL, q, sk);
 	return len && len == pk->qlen && !memcmp(q, pk->q, len);
 }
 
-static int keypair_match(const struct tls_keypair *kp)
+static int keypair_match(const struct tls_keypair *kp,
+                         const struct pubhint *hint)
 {
 	br_x509_decoder_context xc;
 	const br_x509_pkey *pk;
@@ -566,16 +580,19 @@ static int keypair_match(const struct tls_keypair *kp)
 		return 0;
 	if (kp->key_type == BR_KEYTYPE_RSA)
 		return rsa_match(&kp->sk.rsa, &pk->key.rsa);
-	return ec_match(&kp->sk.ec, &pk->key.ec);
+	return ec_match(&kp->sk.ec, &pk->key.ec, hint);
 }
 
 int keypair_decode(struct tls_keypair *kp, const struct blob *key,
                    const struct blob *chain, struct tls_err *e)
 {
+	struct pubhint hint = {.len = 0};
+
 	memset(kp, 0, sizeof *kp);
-	if (key_decode(kp, key, e) < 0 || chain_decode(kp, chain, e) < 0)
+	if (key_decode(kp, key, e, &hint) < 0 ||
+	    chain_decode(kp, chain, e) < 0)
 		goto fail;
-	if (!keypair_match(kp)) {
+	if (!keypair_match(kp, &hint)) {
 		err_set(e, "KEYFILE %s and CERTFILE %s do not match", key->path,
 		        chain->path);
 		goto fail;

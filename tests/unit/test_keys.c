@@ -384,6 +384,27 @@ Test(keys, mismatch_same_curve)
 	expect_fail(cert("ec256.key.pem"), cert("int.pem"), cert("int.pem"));
 }
 
+/* Without the public point in the key file, the match is computed. */
+Test(keys, ec_key_without_public_point)
+{
+	const char *formats[] = {"", "-outform DER"};
+
+	for (int i = 0; i < 2; i++) {
+		const char *k = tmp(i ? "nopub.der" : "nopub.pem");
+
+		run("openssl ec -in '%s' -no_public %s -out '%s' 2>/dev/null",
+		    cert("ec256.key.trad.pem"), formats[i], k);
+		expect_ok(k, cert("ec256.chain.pem"), "ec256", BR_KEYTYPE_EC,
+		          2);
+		expect_fail_msg(k, cert("ec384.crt.pem"), k, "do not match");
+	}
+	/* another P-256 key: same curve, computed point differs */
+	run("openssl ec -in '%s' -no_public -out '%s' 2>/dev/null",
+	    cert("int.key"), tmp("int-nopub.pem"));
+	expect_fail_msg(tmp("int-nopub.pem"), cert("ec256.crt.pem"),
+	                tmp("int-nopub.pem"), "do not match");
+}
+
 Test(keys, mismatch_same_rsa_size)
 {
 	run("openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:2048 "
