@@ -38,8 +38,10 @@ static int choose(const br_ssl_server_policy_class **pctx,
 	const br_ssl_server_policy_class **single;
 	int i = tls_keyset_select(p->keys, name);
 
-	if (i < 0)
+	if (i < 0) {
+		p->no_match = 1;
 		return 0;
+	}
 	if (tls_keyset_decode(p->keys, i, &p->err) < 0) {
 		p->decode_failed = 1;
 		return 0;
@@ -83,5 +85,6 @@ void tls_policy_init(struct tls_policy *p, struct tls_keyset *keys)
 	p->chosen = -1;
 	p->aes_hw = tls_suites_aes_hw();
 	p->decode_failed = 0;
+	p->no_match = 0;
 	p->err.msg[0] = 0;
 }

@@ -17,6 +17,7 @@ struct tls_policy {
 	int chosen;        /* the entry chosen, -1 before the handshake */
 	int aes_hw;        /* AES-GCM before ChaCha20 in our preference */
 	int decode_failed; /* the chosen entry's files did not decode */
+	int no_match;      /* no keypair serves the client's name */
 	struct tls_err err;
 };
 

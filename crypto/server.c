@@ -113,6 +113,15 @@ const char *tls_server_config_error(const struct tls_server *s)
 	return s->policy.decode_failed ? s->policy.err.msg : NULL;
 }
 
+const char *tls_server_unmatched_name(const struct tls_server *s)
+{
+	const char *name = br_ssl_engine_get_server_name(&s->sc.eng);
+
+	if (!s->policy.no_match)
+		return NULL;
+	return name ? name : "";
+}
+
 void tls_server_session_info(struct tls_server *s, struct tls_session_info *out)
 {
 	br_ssl_engine_context *eng = &s->sc.eng;

@@ -51,6 +51,10 @@ static inline br_ssl_engine_context *tls_server_engine(struct tls_server *s)
  * could not be decoded: the message (naming the file); else NULL. */
 const char *tls_server_config_error(const struct tls_server *s);
 
+/* When the handshake failed because no keypair serves the name the client
+ * sent (-k 2): that name, "" if it sent none; else NULL. */
+const char *tls_server_unmatched_name(const struct tls_server *s);
+
 /* What a completed handshake established, for the notification. */
 struct tls_session_info {
 	const char *protocol;     /* "TLSv1.2" */

@@ -55,6 +55,9 @@ static void notify(void *ctx)
 
 	tls_server_session_info(&server, &si);
 	connlog_handshake(&nf->log, si.cipher);
+	if (si.peer_hash && !si.peer_subject)
+		warn("client certificate subject too long to report: "
+		     "SSL_PEER_CERT_SUBJECT left unset");
 	if (nf->fd < 0)
 		return;
 	f.protocol = si.protocol;
@@ -176,6 +179,13 @@ void tlsdio_run(const struct tlsd_options *o, int fdr, int fdw)
 	connlog_end(&nf.log, &res, tunnel_engine_name(&tunnel), code);
 	if (code == EXIT_TLS_CONFIG)
 		die(code, "%s", tls_server_config_error(&server));
+	if (code == EXIT_TLS_RUN && tls_server_unmatched_name(&server))
+		die(code,
+		    "no keypair for the server name the client asked for: "
+		    "%s",
+		    *tls_server_unmatched_name(&server)
+		        ? tls_server_unmatched_name(&server)
+		        : "(none sent)");
 	if (code)
 		die(code, "%s", msg);
 	exit(EXIT_TLS_OK);
