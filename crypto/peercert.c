@@ -67,7 +67,12 @@ static void pc_append(const br_x509_class **ctx, const unsigned char *buf,
 
 	if (at_ee(pc)) {
 		br_sha256_update(&pc->sha, buf, len);
-		br_x509_decoder_push(&pc->dc, buf, len);
+		/* BearSSL's decoder must not be pushed once it has failed: it
+		 * would run on from a broken state (found by fuzz_server).
+		 * (err, not last_error(): that one also says "truncated"
+		 * until the certificate is complete.) */
+		if (!pc->dc.err)
+			br_x509_decoder_push(&pc->dc, buf, len);
 	}
 	pc->xc.vtable->append(inner(pc), buf, len);
 }

@@ -24,7 +24,14 @@ enum {
 	TF_TIMER = 1u << 7,      /* the handshake timer is running */
 	TF_FINISHING = 1u << 8,  /* abandoning: results no longer count */
 	TF_APP_GONE = 1u << 9,   /* a write to app_out failed with EPIPE */
+	TF_LINGER = 1u << 10,    /* draining the network before the end */
+	TF_LINGER_OVER = 1u << 11,
 };
+
+/* How long the network is drained, after the app went away, before the
+ * socket is closed: closing with unread input makes the kernel reset the
+ * connection, and the peer may then lose what we sent it last. */
+#define LINGER_MS 2000
 
 static int has(const struct tunnel *t, unsigned f)
 {
@@ -86,6 +93,7 @@ int tunnel_init(struct tunnel *t, br_ssl_engine_context *eng,
 	t->inflight = 0;
 	t->flags = 0;
 	bq_init(&t->netin, t->netin_buf, sizeof t->netin_buf);
+	bq_init(&t->appout, t->appout_buf, sizeof t->appout_buf);
 	bq_init(&t->appin, t->appin_buf, sizeof t->appin_buf);
 	bq_init(&t->netout, t->netout_buf, sizeof t->netout_buf);
 	framer_init(&t->framer);
@@ -127,6 +135,26 @@ static int feed_app(struct tunnel *t)
 	/* The app has paused (all it wrote is in): seal what we have. */
 	if (!bq_len(&t->appin))
 		br_ssl_engine_flush(t->eng, 0);
+	return 1;
+}
+
+static int drain_app(struct tunnel *t)
+{
+	size_t len, n;
+	unsigned char *buf = br_ssl_engine_recvapp_buf(t->eng, &len);
+
+	if (!buf)
+		return 0;
+	if (!(t->inflight & OP_BIT(OP_APPWR)))
+		bq_compact(&t->appout);
+	n = bq_room(&t->appout);
+	if (!n)
+		return 0;
+	if (n > len)
+		n = len;
+	memcpy(bq_tail(&t->appout), buf, n);
+	bq_produce(&t->appout, n);
+	br_ssl_engine_recvapp_ack(t->eng, n);
 	return 1;
 }
 
@@ -180,8 +208,10 @@ static void pump(struct tunnel *t)
 
 	do {
 		moved = 0;
-		if (!has(t, TF_RX_DONE))
+		if (!has(t, TF_RX_DONE)) {
 			moved |= feed_records(t);
+			moved |= drain_app(t);
+		}
 		moved |= feed_app(t);
 		moved |= drain_records(t);
 		check_handshake(t);
@@ -221,6 +251,11 @@ static int netout_idle(const struct tunnel *t)
 	       !br_ssl_engine_sendrec_buf(t->eng, &len);
 }
 
+static int appout_idle(const struct tunnel *t)
+{
+	return !bq_len(&t->appout) && !(t->inflight & OP_BIT(OP_APPWR));
+}
+
 /*
  * After a half-close without close_notify (-s), OpenSSL 3 clients answer
  * our EOF with a fatal alert (decode_error, "unexpected eof") and close.
@@ -243,7 +278,9 @@ static void engine_closed(struct tunnel *t)
 		return fail(t, TUNNEL_ERR_TLS, err, "TLS engine");
 	if (!has(t, TF_HANDSHAKE))
 		return fail(t, TUNNEL_ERR_EOF_HANDSHAKE, 0, "handshake");
-	rx_end(t);
+	/* What came before the close_notify goes to the app first. */
+	if (appout_idle(t))
+		rx_end(t);
 	if (bq_len(&t->appin))
 		return fail(t, TUNNEL_ERR_UNSENT, (int)bq_len(&t->appin),
 		            "send app data");
@@ -262,8 +299,7 @@ static void net_eof(struct tunnel *t)
 	if (t->cfg.enforce_close_notify)
 		return fail(t, TUNNEL_ERR_NO_CLOSE_NOTIFY, 0,
 		            "read from network");
-	if (!(t->inflight & OP_BIT(OP_APPWR)) &&
-	    !br_ssl_engine_recvapp_buf(t->eng, &len))
+	if (appout_idle(t) && !br_ssl_engine_recvapp_buf(t->eng, &len))
 		rx_end(t);
 }
 
@@ -309,9 +345,16 @@ static int idle(const struct tunnel *t, enum op op)
 	return !(t->inflight & OP_BIT(op));
 }
 
+/* With the app gone, the network is not read while the other direction
+ * finishes (the client is held back by TCP), then drained, its bytes
+ * dropped, until EOF: see LINGER_MS. */
 static int can_read_net(const struct tunnel *t)
 {
-	return !has(t, TF_NET_EOF | TF_RX_DONE) && bq_room(&t->netin);
+	if (has(t, TF_NET_EOF))
+		return 0;
+	if (has(t, TF_APP_GONE))
+		return has(t, TF_TX_DONE);
+	return !has(t, TF_RX_DONE) && bq_room(&t->netin);
 }
 
 /* App data is read only once the handshake is done: no byte is taken
@@ -324,9 +367,6 @@ static int can_read_app(const struct tunnel *t)
 
 static void schedule(struct tunnel *t)
 {
-	unsigned char *buf;
-	size_t len;
-
 	if (idle(t, OP_NETRD)) {
 		bq_compact(&t->netin);
 		if (can_read_net(t))
@@ -341,13 +381,8 @@ static void schedule(struct tunnel *t)
 	}
 	if (idle(t, OP_NETWR) && bq_len(&t->netout))
 		submit(t, OP_NETWR, bq_data(&t->netout), bq_len(&t->netout));
-	if (idle(t, OP_APPWR) && !has(t, TF_RX_DONE)) {
-		/* Straight from the engine: it leaves the recvapp buffer
-		 * alone until recvapp_ack. */
-		buf = br_ssl_engine_recvapp_buf(t->eng, &len);
-		if (buf)
-			submit(t, OP_APPWR, buf, len);
-	}
+	if (idle(t, OP_APPWR) && !has(t, TF_RX_DONE) && bq_len(&t->appout))
+		submit(t, OP_APPWR, bq_data(&t->appout), bq_len(&t->appout));
 }
 
 /* --- results --- */
@@ -360,8 +395,9 @@ static void done_netrd(struct tunnel *t, int res)
 		t->flags |= TF_NET_EOF;
 		return;
 	}
-	bq_produce(&t->netin, (size_t)res);
 	t->res.net_bytes_in += (unsigned)res;
+	if (!has(t, TF_APP_GONE))
+		bq_produce(&t->netin, (size_t)res);
 }
 
 static void done_netwr(struct tunnel *t, int res)
@@ -392,12 +428,13 @@ static void done_appwr(struct tunnel *t, int res)
 	 * take are lost, which the exit status will say (see loop). */
 	if (res == -EPIPE) {
 		t->flags |= TF_APP_GONE;
+		bq_init(&t->netin, t->netin_buf, sizeof t->netin_buf);
 		return rx_end(t);
 	}
 	if (res <= 0)
 		return fail(t, TUNNEL_ERR_IO, res ? res : -EIO,
 		            "write to the app");
-	br_ssl_engine_recvapp_ack(t->eng, (size_t)res);
+	bq_consume(&t->appout, (size_t)res);
 	t->res.app_bytes_out += (unsigned)res;
 }
 
@@ -417,6 +454,10 @@ void tunnel_timeout(struct tunnel *t)
 {
 	if (!has(t, TF_TIMER))
 		return;
+	if (has(t, TF_LINGER)) {
+		t->flags = (t->flags & ~TF_TIMER) | TF_LINGER_OVER;
+		return;
+	}
 	t->flags &= ~TF_TIMER;
 	if (!has(t, TF_HANDSHAKE | TF_FINISHING))
 		fail(t, TUNNEL_ERR_TIMEOUT, 0, "handshake");
@@ -440,6 +481,19 @@ static int both_done(const struct tunnel *t)
 	       (TF_RX_DONE | TF_TX_DONE);
 }
 
+/* Whether the network is drained (EOF) or LINGER_MS are over; starts
+ * the clock on the first call. */
+static int lingered(struct tunnel *t)
+{
+	if (has(t, TF_NET_EOF | TF_LINGER_OVER))
+		return 1;
+	if (!has(t, TF_LINGER)) {
+		t->flags |= TF_LINGER | TF_TIMER;
+		t->io->timer_start(t, LINGER_MS);
+	}
+	return 0;
+}
+
 static void loop(struct tunnel *t)
 {
 	for (;;) {
@@ -450,10 +504,10 @@ static void loop(struct tunnel *t)
 		while (advance(t));
 		if (has(t, TF_FAILED))
 			return;
-		if (both_done(t) && has(t, TF_APP_GONE))
+		if (both_done(t) && has(t, TF_APP_GONE) && lingered(t))
 			return fail(t, TUNNEL_ERR_IO, -EPIPE,
 			            "write to the app");
-		if (both_done(t))
+		if (both_done(t) && !has(t, TF_APP_GONE))
 			return;
 		schedule(t);
 		if (!t->inflight)

@@ -268,6 +268,7 @@ static size_t flood(int ms)
 Test(pump, app_gone, .timeout = 20)
 {
 	size_t a, b;
+	long long t0;
 
 	session(&plain, 0);
 	pump_close(&P.app_rd);
@@ -277,10 +278,32 @@ Test(pump, app_gone, .timeout = 20)
 	cr_assert_eq(b, 0, "the tunnel still reads the network");
 	cr_assert(!pump_poll(&P, 0), "the tunnel ended before the app");
 	pump_close(&P.app_wr);
-	/* Bytes from the client were lost with the app: said at the end. */
+	/* The app's output is done: the tunnel drains the network until the
+	 * client's EOF (bounded: closing a socket with unread input resets
+	 * it, and the client could lose our last bytes), then says that
+	 * bytes were lost with the app. */
+	t0 = now_ms();
+	cr_assert(!shutdown(P.sock, SHUT_WR));
 	expect_status(TUNNEL_ERR_IO);
+	cr_assert(now_ms() - t0 < 1500, "lingered %lld ms after EOF",
+	          now_ms() - t0);
 	cr_assert_eq(R.err, -EPIPE);
 	cr_assert_eq(R.app_bytes_out, 0);
+}
+
+Test(pump, app_gone_linger_is_bounded, .timeout = 20)
+{
+	long long t0;
+
+	session(&plain, 0);
+	pump_close(&P.app_rd);
+	flood(300);
+	pump_close(&P.app_wr);
+	/* a client that never closes: the tunnel still ends, after about
+	 * two seconds */
+	t0 = now_ms();
+	expect_status(TUNNEL_ERR_IO);
+	cr_assert(now_ms() - t0 < 4000, "lingered %lld ms", now_ms() - t0);
 }
 
 /* The app writes what fits into its pipe, without blocking. */
