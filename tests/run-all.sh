@@ -22,3 +22,11 @@ if [ "${1:-}" != --no-sanitize ]; then
 fi
 echo "== release build"
 run build -DCMAKE_BUILD_TYPE=RelWithDebInfo
+
+# libFuzzer targets (tests/fuzz), a bounded run: TLSD_FUZZ_SECONDS per
+# target (default 20; 0 skips this step).
+fuzz_secs=${TLSD_FUZZ_SECONDS:-20}
+if [ "$fuzz_secs" != 0 ]; then
+	echo "== fuzzing (clang, libFuzzer + ASan + UBSan), $fuzz_secs s per target"
+	sh tests/fuzz/run.sh "$fuzz_secs"
+fi

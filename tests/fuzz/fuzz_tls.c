@@ -161,7 +161,6 @@ static struct tunnel tun;
 static struct tls_server_config scfg;
 static const char *alpn_names[] = {"h2", "http/1.1"};
 static enum tunnel_engine engine = TUNNEL_ENGINE_POLL;
-static int fd_baseline = -1;
 static FILE *dump; /* TLSD_FUZZ_DUMP: what the server sent, for debugging */
 
 static void write_file(const char *path, const void *p, size_t n)
@@ -205,8 +204,6 @@ void fz_init(void)
 	unlink(key);
 	unlink(crt);
 	rmdir(dir);
-	fd_baseline = dup(2);
-	close(fd_baseline);
 }
 
 static unsigned cfg_auth(unsigned c0)
@@ -409,20 +406,24 @@ static void check_outcome(const struct fz_outcome *o, unsigned c0,
 
 	FUZZ_CHECK(hs <= 1, "on_handshake called %d times", hs);
 	FUZZ_CHECK(res->status <= TUNNEL_ERR_UNSENT, "status %d", res->status);
-	/* Nothing here can fail a system call, time out or stall. */
+	/* Nothing here can fail a system call, time out or stall; but an
+	 * app that is gone (EPIPE on fdw) makes the run an error once both
+	 * directions are done: the client's bytes it did not take are lost. */
 	FUZZ_CHECK(res->status != TUNNEL_ERR_RING &&
-			   res->status != TUNNEL_ERR_IO &&
-			   res->status != TUNNEL_ERR_TIMEOUT,
+			   res->status != TUNNEL_ERR_TIMEOUT &&
+			   (res->status != TUNNEL_ERR_IO ||
+			    ((c1 & FZA_GONE) && res->err == -EPIPE)),
 		   "status %d err %d (%s)", res->status, res->err,
 		   res->what ? res->what : "?");
+	if (res->status == TUNNEL_ERR_IO)
+		FUZZ_CHECK(hs == 1 && o->net_shut,
+			   "EPIPE before the handshake or the end");
 	if (res->status == TUNNEL_DONE) {
 		FUZZ_CHECK(hs == 1, "done without a handshake");
 		FUZZ_CHECK(o->net_shut, "done, network output not shut down");
 		FUZZ_CHECK((c1 & FZA_GONE) || o->app_closed,
 			   "done, fdw not closed");
 		FUZZ_CHECK(recs_boundary(r), "done, last record cut");
-		if (c0 & FZ_ENFORCE)
-			FUZZ_CHECK(res->net_bytes_in > 0, "-J done");
 	}
 	if (res->status == TUNNEL_ERR_EOF_HANDSHAKE)
 		FUZZ_CHECK(!hs, "EOF in handshake after the handshake");
@@ -467,7 +468,7 @@ void fz_run(const uint8_t *data, size_t size, struct fz_outcome *o)
 	struct tunnel_fds fds;
 	struct recs recs = {.hdr_len = 0};
 	char msg[256];
-	int sv[2], ain[2], aout[2], probe;
+	int sv[2], ain[2], aout[2], probe, fd_baseline;
 
 	memset(o, 0, sizeof *o);
 	if (clen > FZ_MAX_CLIENT) {
@@ -475,6 +476,9 @@ void fz_run(const uint8_t *data, size_t size, struct fz_outcome *o)
 		return;
 	}
 	fz_init();
+	/* the lowest free descriptor now; the same one after the run */
+	fd_baseline = dup(2);
+	close(fd_baseline);
 	for (size_t i = 0; i < app_len; i++)
 		app[i] = (unsigned char)(i * 7 + 1);
 	FUZZ_CHECK(!socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv),
@@ -661,46 +665,49 @@ static int make_session(const struct session *ss, struct bytes *log)
 
 int fz_write_seeds(const char *dir)
 {
-	enum { DONE = TUNNEL_DONE, TRUNC = TUNNEL_ERR_NO_CLOSE_NOTIFY };
+	/* A session that ends with the client's close_notify while the app
+	 * still has bytes to send may end DONE or UNSENT, depending on when
+	 * the tunnel reads the app: any status (ANY) is fine there. */
+	enum { DONE = TUNNEL_DONE, TRUNC = TUNNEL_ERR_NO_CLOSE_NOTIFY, ANY = -1 };
 	static const struct session list[] = {
-		{"plain", 0, 0, NULL, 0, 0, 0, 18, 0, 0, 1, DONE},
+		{"plain", 0, 0, NULL, 0, 0, 0, 18, 0, 0, 1, ANY},
 		{"plain-eof", 0, 0, NULL, 0, 0, 0, 18, 0, 0, 0, DONE},
 		{"plain-eof-J", FZ_ENFORCE, 0, NULL, 0, 0, 0, 18, 0, 0, 0, TRUNC},
-		{"close-notify-S", FZ_CLOSE_NOTIFY, 0, NULL, 0, 0, 0, 100, 0, 0,
-		 1, DONE},
+		{"close-notify-S", FZ_CLOSE_NOTIFY, FZA_SILENT, NULL, 0, 0, 0, 100,
+		 0, 0, 1, DONE},
 		{"sni-alpn", FZ_ALPN | 2 << FZ_SNI_SHIFT, 0, "www.example.com", 0,
-		 0, 1, 40, 0, 0, 1, DONE},
+		 0, 1, 40, 0, 0, 1, ANY},
 		{"sni-alpn-strict", FZ_ALPN | FZ_ALPN_STRICT | 1 << FZ_SNI_SHIFT,
-		 FZA_TIMER, "localhost", 0, 0, 1, 40, 0, 0, 1, DONE},
-		{"client-cert-Y", 1, 0, "localhost", 0, 1, 0, 18, 0, 0, 1, DONE},
-		{"client-cert-y", 2 | FZ_CLOSE_NOTIFY | FZ_ENFORCE, 0, NULL, 0, 1,
-		 0, 18, 0, 0, 1, DONE},
+		 FZA_TIMER, "localhost", 0, 0, 1, 40, 0, 0, 1, ANY},
+		{"client-cert-Y", 1, 0, "localhost", 0, 1, 0, 18, 0, 0, 1, ANY},
+		{"client-cert-y", 2 | FZ_CLOSE_NOTIFY | FZ_ENFORCE, FZA_SILENT, NULL,
+		 0, 1, 0, 18, 0, 0, 1, DONE},
 		{"no-client-cert-Y", 1, FZA_SILENT, NULL, 0, 0, 0, 18, 0, 0, 1,
 		 DONE},
 		{"chacha20", 0, 0, NULL,
 		 BR_TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256, 0, 0, 300, 0,
-		 0, 1, DONE},
+		 0, 1, ANY},
 		{"aes128-gcm", 0, 0, NULL,
 		 BR_TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256, 0, 0, 300, 0, 0, 1,
-		 DONE},
+		 ANY},
 		{"aes256-gcm", 0, 0, NULL,
 		 BR_TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384, 0, 0, 300, 0, 0, 1,
-		 DONE},
+		 ANY},
 		{"aes128-cbc-sha256", 0, 0, NULL,
 		 BR_TLS_ECDHE_ECDSA_WITH_AES_128_CBC_SHA256, 0, 0, 300, 0, 0, 1,
-		 DONE},
+		 ANY},
 		{"aes256-cbc-sha384", 0, 0, NULL,
 		 BR_TLS_ECDHE_ECDSA_WITH_AES_256_CBC_SHA384, 0, 0, 300, 0, 0, 1,
-		 DONE},
+		 ANY},
 		{"aes128-cbc-sha", 0, 0, NULL,
 		 BR_TLS_ECDHE_ECDSA_WITH_AES_128_CBC_SHA, 0, 0, 300, 0, 0, 1,
-		 DONE},
+		 ANY},
 		/* the client's close_notify comes before the app's 96 KiB
-		 * are sent: TUNNEL_ERR_UNSENT with the poll engine */
+		 * are sent: TUNNEL_ERR_UNSENT */
 		{"aes256-cbc-sha-unsent", 0, FZA_BULK, NULL,
 		 BR_TLS_ECDHE_ECDSA_WITH_AES_256_CBC_SHA, 0, 0, 300, 0, 0, 1,
 		 -1},
-		{"tiny-records", 0, 0, NULL, 0, 0, 0, 40, 1, 0, 1, DONE},
+		{"tiny-records", 0, 0, NULL, 0, 0, 0, 40, 1, 0, 1, ANY},
 		{"bulk", 0, FZA_BULK, NULL, 0, 0, 0, 40000, 0, 0, 0, DONE},
 		{"renegotiate", 0, 0, NULL, 0, 0, 0, 18, 0, 1, 1, -1},
 	};
