@@ -3,16 +3,16 @@
  * feeds BearSSL's record engine from the completions.
  *
  *   net_in  (fd 0)  --read-->  netin  --recvrec-->  engine
- *   engine  --recvapp--------------------write-->   app_out (fdw)
+ *   engine  --recvapp-->       appout --write-->    app_out (fdw)
  *   app_in  (fdr)   --read-->  appin  --sendapp-->  engine
  *   engine  --sendrec-->       netout --write-->    net_out (fd 1)
  *
- * At most one operation is in flight per descriptor. Bytes read from the
- * network and from the app land in staging queues owned by the tunnel,
- * never in the engine's buffers: the engine may write into its send-side
- * buffer on its own (an alert, a close_notify), so a kernel read must not
- * target it. The engine's recvapp buffer is written to the app directly:
- * the engine leaves it alone until recvapp_ack.
+ * At most one operation is in flight per descriptor. Every operation
+ * targets a staging queue owned by the tunnel, never the engine's buffers:
+ * the engine may write into its send-side buffer on its own (an alert, a
+ * close_notify), so a kernel read must not target it; and the engine holds
+ * one record at a time, so only queues let one read or write carry
+ * several records.
  *
  * The bytes are moved by one of two I/O engines behind one interface
  * (tunnel_io.h): io_uring (the default: one ring submits all four
@@ -30,13 +30,17 @@
 #include <liburing.h>
 #include <bearssl.h>
 
-/* Staging sizes. netin holds two full records, so that one read can bring
- * several. appin takes four records' worth of app data per read, and
- * netout holds four sealed records, so that one read and one write per
- * turn move 64 KiB: fewer io_uring_enter calls per byte. */
-#define TUNNEL_NETIN_SIZE (2 * BR_SSL_BUFSIZE_INPUT)
-#define TUNNEL_APPIN_SIZE (4 * 16384)
-#define TUNNEL_NETOUT_SIZE (4 * BR_SSL_BUFSIZE_OUTPUT)
+/*
+ * Staging sizes: three full records each way, so that one read and one
+ * write per turn move 48 KiB (about 22 io_uring_enter calls per MiB). A
+ * bulk transfer touches the two queues of its direction, about 100 KiB;
+ * the other direction's stay at a page or two (doc/perf.md).
+ */
+#define TUNNEL_RECORDS 3
+#define TUNNEL_NETIN_SIZE (TUNNEL_RECORDS * BR_SSL_BUFSIZE_INPUT)
+#define TUNNEL_APPOUT_SIZE (TUNNEL_RECORDS * 16384)
+#define TUNNEL_APPIN_SIZE (TUNNEL_RECORDS * 16384)
+#define TUNNEL_NETOUT_SIZE (TUNNEL_RECORDS * BR_SSL_BUFSIZE_OUTPUT)
 
 struct tunnel_fds {
 	int net_in;  /* fd 0: TLS records from the client */
@@ -132,11 +136,12 @@ struct tunnel {
 	struct tunnel_fds fd;
 	struct tunnel_config cfg;
 	struct tunnel_result res;
-	struct bq netin, appin, netout;
+	struct bq netin, appout, appin, netout;
 	struct framer framer;
 	unsigned inflight; /* bit per operation */
 	unsigned flags;    /* TF_* in tunnel.c */
 	unsigned char netin_buf[TUNNEL_NETIN_SIZE];
+	unsigned char appout_buf[TUNNEL_APPOUT_SIZE];
 	unsigned char appin_buf[TUNNEL_APPIN_SIZE];
 	unsigned char netout_buf[TUNNEL_NETOUT_SIZE];
 };
