@@ -23,28 +23,9 @@ struct loader {
 	size_t found; /* certificates in that file */
 };
 
-static void err_set(struct tls_err *e, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
-
-/* Formats a message, and keeps it on one line whatever the path holds. */
-static void err_set(struct tls_err *e, const char *fmt, ...)
-{
-	va_list ap;
-	char *p;
-
-	if (!e)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(e->msg, sizeof e->msg, fmt, ap);
-	va_end(ap);
-	for (p = e->msg; *p; p++)
-		if ((unsigned char)*p < 0x20 || *p == 0x7f)
-			*p = '?';
-}
-
 static int fail(struct loader *l, const char *why)
 {
-	err_set(l->e, "%s %s: %s", l->what, l->path, why);
+	tls_err_set(l->e, "%s %s: %s", l->what, l->path, why);
 	return -1;
 }
 
@@ -270,7 +251,7 @@ static int file_load(struct loader *l, const char *path)
 	l->path = path;
 	l->found = 0;
 	if (blob_read(&b, path, &why) < 0) {
-		err_set(l->e, "%s: %s", l->what, why.msg);
+		tls_err_set(l->e, "%s: %s", l->what, why.msg);
 		return -1;
 	}
 	if (!b.len)
@@ -303,11 +284,11 @@ static int dir_entry(struct loader *l, const char *dir, const char *name)
 	int r = 0;
 
 	if (asprintf(&path, "%s%s%s", dir, slash, name) < 0) {
-		err_set(l->e, "%s %s: %s", l->what, dir, strerror(ENOMEM));
+		tls_err_set(l->e, "%s %s: %s", l->what, dir, strerror(ENOMEM));
 		return -1;
 	}
 	if (stat(path, &st) < 0) {
-		err_set(l->e, "%s %s: %s", l->what, path, strerror(errno));
+		tls_err_set(l->e, "%s %s: %s", l->what, path, strerror(errno));
 		r = -1;
 	} else if (S_ISREG(st.st_mode))
 		r = file_load(l, path);
@@ -323,7 +304,7 @@ static int dir_load(struct loader *l, const char *dir)
 
 	n = scandir(dir, &list, not_dot, alphasort);
 	if (n < 0) {
-		err_set(l->e, "%s %s: unable to read directory: %s", l->what,
+		tls_err_set(l->e, "%s %s: unable to read directory: %s", l->what,
 		        dir, strerror(errno));
 		return -1;
 	}
@@ -344,12 +325,12 @@ int tls_anchors_load(struct tls_anchors *a, const char *cafile,
 
 	memset(a, 0, sizeof *a);
 	if (!cadir && !cafile) {
-		err_set(e, "neither CADIR nor CAFILE is set");
+		tls_err_set(e, "neither CADIR nor CAFILE is set");
 		return -1;
 	}
 	r = cadir ? dir_load(&l, cadir) : file_load(&l, cafile);
 	if (!r && !a->n) {
-		err_set(e, "CADIR %s: no certificate found", cadir);
+		tls_err_set(e, "CADIR %s: no certificate found", cadir);
 		r = -1;
 	}
 	if (r < 0)

@@ -18,11 +18,7 @@
 #define BLOB_MAX (1024 * 1024)
 #define RSA_MAX_BYTES 512 /* BearSSL: 4096-bit moduli at most */
 
-static void err_set(struct tls_err *e, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
-
-/* Formats a message, and keeps it on one line whatever the path holds. */
-static void err_set(struct tls_err *e, const char *fmt, ...)
+void tls_err_set(struct tls_err *e, const char *fmt, ...)
 {
 	va_list ap;
 	char *p;
@@ -95,7 +91,7 @@ int blob_read(struct blob *b, const char *path, struct tls_err *e)
 	b->path = path;
 	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
 	if (fd < 0) {
-		err_set(e, "unable to read %s: %s", path, strerror(errno));
+		tls_err_set(e, "unable to read %s: %s", path, strerror(errno));
 		return -1;
 	}
 	err = blob_read_fd(b, fd);
@@ -105,9 +101,9 @@ int blob_read(struct blob *b, const char *path, struct tls_err *e)
 	blob_free(b);
 	b->path = path;
 	if (err == EFBIG)
-		err_set(e, "unable to read %s: file larger than 1 MiB", path);
+		tls_err_set(e, "unable to read %s: file larger than 1 MiB", path);
 	else
-		err_set(e, "unable to read %s: %s", path, strerror(err));
+		tls_err_set(e, "unable to read %s: %s", path, strerror(err));
 	return -1;
 }
 
@@ -141,7 +137,7 @@ static int pem_parse(struct pem_file *pf, const struct blob *b,
 
 	if (!bad)
 		return 0;
-	err_set(e, "%s %s: %s", what, b->path, bad);
+	tls_err_set(e, "%s %s: %s", what, b->path, bad);
 	return -1;
 }
 
@@ -236,14 +232,14 @@ static int rsa_copy(struct tls_keypair *kp, const br_rsa_private_key *sk,
 	unsigned char *p;
 
 	if (rsa_check(sk) < 0) {
-		err_set(e, "KEYFILE %s: invalid or unsupported RSA key", path);
+		tls_err_set(e, "KEYFILE %s: invalid or unsupported RSA key", path);
 		return -1;
 	}
 	kp->key_type = BR_KEYTYPE_RSA;
 	*d = *sk;
 	p = kp->key_storage = malloc(key_storage_len(kp) + 1);
 	if (!p) {
-		err_set(e, "KEYFILE %s: %s", path, strerror(ENOMEM));
+		tls_err_set(e, "KEYFILE %s: %s", path, strerror(ENOMEM));
 		return -1;
 	}
 	d->p = copy_elt(&p, sk->p, sk->plen);
@@ -271,7 +267,7 @@ static int ec_copy(struct tls_keypair *kp, const br_ec_private_key *sk,
 	size_t olen;
 
 	if (!ec_curve_ok(sk->curve)) {
-		err_set(e,
+		tls_err_set(e,
 		        "KEYFILE %s: unsupported EC curve (BearSSL id %d); "
 		        "use P-256, P-384 or P-521",
 		        path, sk->curve);
@@ -280,14 +276,14 @@ static int ec_copy(struct tls_keypair *kp, const br_ec_private_key *sk,
 	order = br_ec_get_default()->order(sk->curve, &olen);
 	if (be_is_zero(sk->x, sk->xlen) ||
 	    be_cmp(sk->x, sk->xlen, order, olen) >= 0) {
-		err_set(e, "KEYFILE %s: invalid EC private key", path);
+		tls_err_set(e, "KEYFILE %s: invalid EC private key", path);
 		return -1;
 	}
 	kp->key_type = BR_KEYTYPE_EC;
 	kp->sk.ec = *sk;
 	kp->key_storage = malloc(sk->xlen);
 	if (!kp->key_storage) {
-		err_set(e, "KEYFILE %s: %s", path, strerror(ENOMEM));
+		tls_err_set(e, "KEYFILE %s: %s", path, strerror(ENOMEM));
 		return -1;
 	}
 	memcpy(kp->key_storage, sk->x, sk->xlen);
@@ -332,15 +328,15 @@ static void skey_fail(int err, const unsigned char *der, size_t len,
                       const char *path, struct tls_err *e)
 {
 	if (der_is_cert(der, len))
-		err_set(e, "KEYFILE %s: a certificate, not a private key",
+		tls_err_set(e, "KEYFILE %s: a certificate, not a private key",
 		        path);
 	else if (der_has_ec_oid(der, len))
-		err_set(e,
+		tls_err_set(e,
 		        "KEYFILE %s: invalid or unsupported EC private key "
 		        "(only P-256, P-384 and P-521; BearSSL error %d)",
 		        path, err);
 	else
-		err_set(e, "KEYFILE %s: invalid private key (BearSSL error %d)",
+		tls_err_set(e, "KEYFILE %s: invalid private key (BearSSL error %d)",
 		        path, err);
 }
 
@@ -375,7 +371,7 @@ static int skey_load(struct tls_keypair *kp, const unsigned char *der,
 		hint->len = ecpub_find(der, len, hint->q);
 	}
 	else
-		err_set(e, "KEYFILE %s: unsupported key type", path);
+		tls_err_set(e, "KEYFILE %s: unsupported key type", path);
 	explicit_bzero(&dc, sizeof dc);
 	return r;
 }
@@ -396,14 +392,14 @@ static const struct pem_obj *pem_find_key(const struct pem_file *pf,
 
 	for (i = 0; i < pf->n; i++) {
 		if (!strcmp(pf->obj[i].name, "ENCRYPTED PRIVATE KEY")) {
-			err_set(e,
+			tls_err_set(e,
 			        "KEYFILE %s: encrypted private keys are "
 			        "not supported",
 			        path);
 			return NULL;
 		}
 		if (is_key_name(pf->obj[i].name) && key) {
-			err_set(e, "KEYFILE %s: more than one private key",
+			tls_err_set(e, "KEYFILE %s: more than one private key",
 			        path);
 			return NULL;
 		}
@@ -411,7 +407,7 @@ static const struct pem_obj *pem_find_key(const struct pem_file *pf,
 			key = &pf->obj[i];
 	}
 	if (!key)
-		err_set(e, "KEYFILE %s: no private key found%s%s%s", path,
+		tls_err_set(e, "KEYFILE %s: no private key found%s%s%s", path,
 		        FOUND(pf));
 	return key;
 }
@@ -424,13 +420,13 @@ static int key_decode(struct tls_keypair *kp, const struct blob *key,
 	int r;
 
 	if (!key->len) {
-		err_set(e, "KEYFILE %s: empty file", key->path);
+		tls_err_set(e, "KEYFILE %s: empty file", key->path);
 		return -1;
 	}
 	if (!is_pem(key))
 		return skey_load(kp, key->data, key->len, key->path, e, hint);
 	if (memmem(key->data, key->len, "Proc-Type: 4,ENCRYPTED", 22)) {
-		err_set(e,
+		tls_err_set(e,
 		        "KEYFILE %s: encrypted private keys are not "
 		        "supported",
 		        key->path);
@@ -494,12 +490,12 @@ static int chain_check(const struct tls_keypair *kp, int der, const char *path,
 		br_x509_decoder_push(&xc, c->data, c->data_len);
 		err = br_x509_decoder_last_error(&xc);
 		if (err && der && der_is_key(c->data, c->data_len))
-			err_set(e,
+			tls_err_set(e,
 			        "CERTFILE %s: a private key, not a "
 			        "certificate",
 			        path);
 		else if (err)
-			err_set(e,
+			tls_err_set(e,
 			        "CERTFILE %s: certificate %zu: invalid "
 			        "certificate (BearSSL error %d)",
 			        path, i + 1, err);
@@ -517,16 +513,16 @@ static int chain_decode(struct tls_keypair *kp, const struct blob *chain,
 	int der = !is_pem(chain), r = 0;
 
 	if (!chain->len) {
-		err_set(e, "CERTFILE %s: empty file", chain->path);
+		tls_err_set(e, "CERTFILE %s: empty file", chain->path);
 		return -1;
 	}
 	if (!der && pem_parse(&pf, chain, "CERTFILE", e) < 0)
 		return -1;
 	if (chain_copy(kp, &pf) < 0) {
-		err_set(e, "CERTFILE %s: %s", chain->path, strerror(ENOMEM));
+		tls_err_set(e, "CERTFILE %s: %s", chain->path, strerror(ENOMEM));
 		r = -1;
 	} else if (!kp->chain_len) {
-		err_set(e, "CERTFILE %s: no certificate found%s%s%s",
+		tls_err_set(e, "CERTFILE %s: no certificate found%s%s%s",
 		        chain->path, FOUND(&pf));
 		r = -1;
 	}
@@ -593,7 +589,7 @@ int keypair_decode(struct tls_keypair *kp, const struct blob *key,
 	    chain_decode(kp, chain, e) < 0)
 		goto fail;
 	if (!keypair_match(kp, &hint)) {
-		err_set(e, "KEYFILE %s and CERTFILE %s do not match", key->path,
+		tls_err_set(e, "KEYFILE %s and CERTFILE %s do not match", key->path,
 		        chain->path);
 		goto fail;
 	}

@@ -5,6 +5,8 @@
  */
 #include <criterion/criterion.h>
 
+#include "testutil.h"
+
 #include <ftw.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -37,30 +39,16 @@ static void teardown(void)
 
 TestSuite(anchors, .init = setup, .fini = teardown, .timeout = 60);
 
-/* A path in a small ring of buffers: several can be alive at once. */
-static const char *pathf(const char *fmt, ...)
-{
-	static char buf[8][512];
-	static unsigned i;
-	char *p = buf[i++ % 8];
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(p, sizeof buf[0], fmt, ap);
-	va_end(ap);
-	return p;
-}
-
 /* A file from gen-client-certs.sh. */
 static const char *cert(const char *name)
 {
-	return pathf("%s/%s", getenv("TLSD_CLIENT_CERTS"), name);
+	return test_pathf("%s/%s", getenv("TLSD_CLIENT_CERTS"), name);
 }
 
 /* A file in this test's temporary directory. */
 static const char *tmp(const char *name)
 {
-	return pathf("%s/%s", tmpdir, name);
+	return test_pathf("%s/%s", tmpdir, name);
 }
 
 static void run(const char *fmt, ...)
@@ -266,7 +254,7 @@ Test(anchors, cadir_pem_der_and_hash_link)
 	expect_anchor(&a, 1, CA2_DN, BR_KEYTYPE_RSA, BR_X509_TA_CA);
 	expect_key_of(&a, 1, "ca2.der");
 	tls_anchors_free(&a);
-	load_ok(&a, NULL, pathf("%s/", tmp("d")), 2);
+	load_ok(&a, NULL, test_pathf("%s/", tmp("d")), 2);
 	tls_anchors_free(&a);
 }
 

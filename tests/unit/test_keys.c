@@ -5,6 +5,8 @@
  */
 #include <criterion/criterion.h>
 
+#include "testutil.h"
+
 #include <ftw.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -39,30 +41,16 @@ static void teardown(void)
  * bounds the time. */
 TestSuite(keys, .init = setup, .fini = teardown);
 
-/* A path in a small ring of buffers: several can be alive at once. */
-static const char *pathf(const char *fmt, ...)
-{
-	static char buf[8][512];
-	static unsigned i;
-	char *p = buf[i++ % 8];
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(p, sizeof buf[0], fmt, ap);
-	va_end(ap);
-	return p;
-}
-
 /* A fixture from gen-certs.sh. */
 static const char *cert(const char *name)
 {
-	return pathf("%s/%s", getenv("TLSD_CERTS"), name);
+	return test_pathf("%s/%s", getenv("TLSD_CERTS"), name);
 }
 
 /* A file in this test's temporary directory. */
 static const char *tmp(const char *name)
 {
-	return pathf("%s/%s", tmpdir, name);
+	return test_pathf("%s/%s", tmpdir, name);
 }
 
 static unsigned char *slurp(const char *path, size_t *len)
@@ -120,7 +108,7 @@ static void expect_ok(const char *key, const char *chain, const char *name,
 	cr_assert_eq(kp.key_type, type, "%s", key);
 	cr_assert_eq(kp.chain_len, chain_len, "%s", chain);
 	cr_assert_not_null(kp.key_storage);
-	der = slurp(cert(pathf("%s.crt.der", name)), &len);
+	der = slurp(cert(test_pathf("%s.crt.der", name)), &len);
 	cr_assert_eq(kp.chain[0].data_len, len);
 	cr_assert_arr_eq(kp.chain[0].data, der, len);
 	free(der);
@@ -169,11 +157,11 @@ static void all_formats(const char *name, int type, int curve)
 
 	for (k = 0; k < 4; k++)
 		for (c = 0; c < 3; c++)
-			expect_ok(cert(pathf("%s.%s", name, keys[k])),
-			          cert(pathf("%s.%s", name, chains[c])), name,
+			expect_ok(cert(test_pathf("%s.%s", name, keys[k])),
+			          cert(test_pathf("%s.%s", name, chains[c])), name,
 			          type, c == 2 ? 2 : 1);
-	cr_assert_eq(keypair_load(&kp, cert(pathf("%s.key.pem", name)),
-	                          cert(pathf("%s.crt.pem", name)), &e),
+	cr_assert_eq(keypair_load(&kp, cert(test_pathf("%s.key.pem", name)),
+	                          cert(test_pathf("%s.crt.pem", name)), &e),
 	             0);
 	if (type == BR_KEYTYPE_EC)
 		cr_assert_eq(kp.sk.ec.curve, curve);

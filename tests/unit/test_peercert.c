@@ -10,6 +10,8 @@
  */
 #include <criterion/criterion.h>
 
+#include "testutil.h"
+
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -21,29 +23,16 @@
 
 TestSuite(peercert, .timeout = 60);
 
-static const char *pathf(const char *fmt, ...)
-{
-	static char buf[8][512];
-	static unsigned i;
-	char *p = buf[i++ % 8];
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(p, sizeof buf[0], fmt, ap);
-	va_end(ap);
-	return p;
-}
-
 static const char *server_file(const char *name)
 {
 	cr_assert(getenv("TLSD_CERTS"), "TLSD_CERTS is not set");
-	return pathf("%s/%s", getenv("TLSD_CERTS"), name);
+	return test_pathf("%s/%s", getenv("TLSD_CERTS"), name);
 }
 
 static const char *client_file(const char *name)
 {
 	cr_assert(getenv("TLSD_CLIENT_CERTS"), "TLSD_CLIENT_CERTS is not set");
-	return pathf("%s/%s", getenv("TLSD_CLIENT_CERTS"), name);
+	return test_pathf("%s/%s", getenv("TLSD_CLIENT_CERTS"), name);
 }
 
 /* Both ends of one connection. */
@@ -116,8 +105,8 @@ static void client_setup(struct conn *c, const char *name)
 	client_trust(c);
 	if (name) {
 		cr_assert_eq(
-		    keypair_load(&c->ckp, client_file(pathf("%s.key", name)),
-		                 client_file(pathf("%s.chain.pem", name)), &e),
+		    keypair_load(&c->ckp, client_file(test_pathf("%s.key", name)),
+		                 client_file(test_pathf("%s.chain.pem", name)), &e),
 		    0, "%s", e.msg);
 		if (c->ckp.key_type == BR_KEYTYPE_RSA)
 			br_ssl_client_set_single_rsa(
@@ -211,7 +200,7 @@ static void openssl_hash(const char *name, char out[72])
 
 	snprintf(cmd, sizeof cmd,
 	         "openssl x509 -in %s -outform DER | sha256sum",
-	         client_file(pathf("%s.pem", name)));
+	         client_file(test_pathf("%s.pem", name)));
 	f = popen(cmd, "r");
 	cr_assert(f && fgets(hex, sizeof hex, f), "%s", cmd);
 	pclose(f);
