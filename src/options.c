@@ -48,12 +48,22 @@ int options_uint(const char *s, unsigned *out)
 	return 0;
 }
 
+/* Messages quote what the user typed: keep them on one line, and keep
+ * terminal escapes out of them. */
+static const char *one_line(char *msg)
+{
+	for (char *p = msg; *p; p++)
+		if ((unsigned char)*p < 0x20 || *p == 0x7f)
+			*p = '?';
+	return msg;
+}
+
 static const char *bad_number(const char *opt, const char *arg)
 {
 	static char msg[160];
 
 	snprintf(msg, sizeof msg, "invalid number for %s: %.64s", opt, arg);
-	return msg;
+	return one_line(msg);
 }
 
 static void set_defaults(struct tlsd_options *o)
@@ -128,15 +138,15 @@ static const char *unknown(int c, char **argv, int failed_index)
 {
 	static char msg[160];
 
-	if (c == '?' && optopt && optopt < 256)
+	if (c == '?' && optopt > 0x20 && optopt < 0x7f)
 		snprintf(msg, sizeof msg, "unknown option: -%c", optopt);
-	else if (c == ':' && optopt && optopt < 256)
+	else if (c == ':' && optopt > 0x20 && optopt < 0x7f)
 		snprintf(msg, sizeof msg, "option -%c requires an argument",
 		         optopt);
 	else
 		snprintf(msg, sizeof msg, "unknown or incomplete option: %.64s",
 		         argv[failed_index]);
-	return msg;
+	return one_line(msg);
 }
 
 int options_parse(int argc, char **argv, struct tlsd_options *o,

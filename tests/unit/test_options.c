@@ -90,3 +90,19 @@ Test(options, errors)
 	cr_assert_eq(parse(z_in_io, 3, &o, OPTIONS_TLSD_IO, &err), -1);
 	cr_assert_eq(parse(d_in_tlsd, 3, &o, OPTIONS_TLSD, &err), -1);
 }
+
+Test(options, messages_stay_on_one_line)
+{
+	struct tlsd_options o;
+	const char *err = NULL;
+	char **ctl = ARGV("-\n", "3", "4");
+	char **esc = ARGV("-K", "1\033[2J", "3", "4");
+	char **lng = ARGV("--bogus\r\n", "3", "4");
+
+	cr_assert_eq(parse(ctl, 4, &o, OPTIONS_TLSD_IO, &err), -1);
+	cr_assert_null(strpbrk(err, "\n\r\033"), "%s", err);
+	cr_assert_eq(parse(esc, 5, &o, OPTIONS_TLSD_IO, &err), -1);
+	cr_assert_null(strpbrk(err, "\n\r\033"), "%s", err);
+	cr_assert_eq(parse(lng, 4, &o, OPTIONS_TLSD_IO, &err), -1);
+	cr_assert_null(strpbrk(err, "\n\r\033"), "%s", err);
+}
