@@ -506,6 +506,9 @@ class Report:
                "this run's medians.")
         self.w()
         self.targets()
+        self.w("For each target not met: what was tried, what was measured, "
+               "and what limits it, in [perf-analysis.md](perf-analysis.md).")
+        self.w()
         self.w("## Results")
         self.w()
         self.w("Each cell: median over the rounds (min–max). MB = 10^6 "
