@@ -157,22 +157,7 @@ class App:
 
 def subprocess_tree_kill(root_pid):
     """SIGKILLs every descendant of root_pid (then root_pid itself)."""
-    kids = {}
-    for d in os.listdir("/proc"):
-        if not d.isdigit():
-            continue
-        try:
-            with open("/proc/%s/stat" % d) as f:
-                s = f.read()
-        except OSError:
-            continue
-        ppid = int(s[s.rindex(")") + 2:].split()[1])
-        kids.setdefault(ppid, []).append(int(d))
-    todo, found = [root_pid], []
-    while todo:
-        for k in kids.get(todo.pop(), []):
-            found.append(k)
-            todo.append(k)
+    found = list(tlsdio.descendants(root_pid))
     for pid in found + [root_pid]:
         try:
             os.kill(pid, signal.SIGKILL)

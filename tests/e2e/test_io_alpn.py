@@ -168,25 +168,9 @@ def set_subreaper():
 
 
 def our_descendants():
-    """{pid: comm} of every live descendant of this process."""
-    table = {}
-    for d in os.listdir("/proc"):
-        if d.isdigit():
-            try:
-                with open("/proc/%s/stat" % d) as f:
-                    s = f.read()
-            except OSError:
-                continue
-            rest = s[s.rindex(")") + 2:].split()
-            table[int(d)] = (s[s.index("(") + 1:s.rindex(")")], int(rest[1]), rest[0])
-    out, todo = {}, [os.getpid()]
-    while todo:
-        p = todo.pop()
-        for pid, (comm, ppid, st) in table.items():
-            if ppid == p and pid not in out:
-                out[pid] = (comm, st)
-                todo.append(pid)
-    return out
+    """{pid: (comm, state)} of every process below this one."""
+    return {pid: (comm, st) for pid, (comm, _, st)
+            in tlsdio.descendants(os.getpid()).items()}
 
 
 class ViaS6Tlsd(unittest.TestCase):

@@ -52,34 +52,8 @@ def set_subreaper():
         raise OSError(ctypes.get_errno(), "prctl(PR_SET_CHILD_SUBREAPER)")
 
 
-def proc_table():
-    """{pid: (comm, ppid, state)} for every process."""
-    table = {}
-    for d in os.listdir("/proc"):
-        if not d.isdigit():
-            continue
-        try:
-            with open("/proc/%s/stat" % d) as f:
-                s = f.read()
-        except OSError:
-            continue
-        comm = s[s.index("(") + 1:s.rindex(")")]
-        rest = s[s.rindex(")") + 2:].split()
-        table[int(d)] = (comm, int(rest[1]), rest[0])
-    return table
-
-
-def descendants(root, table=None):
-    table = table if table is not None else proc_table()
-    kids = {}
-    for pid, (_, ppid, _) in table.items():
-        kids.setdefault(ppid, []).append(pid)
-    out, todo = {}, [root]
-    while todo:
-        for k in kids.get(todo.pop(), []):
-            out[k] = table[k]
-            todo.append(k)
-    return out
+proc_table = tlsdio.proc_table
+descendants = tlsdio.descendants
 
 
 def cmdline(pid):

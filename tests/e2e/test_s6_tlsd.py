@@ -34,6 +34,9 @@ import threading
 import time
 import unittest
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import tlsdio  # noqa: E402
+
 BIN_DIR = os.environ.get("TLSD_BIN_DIR", "")
 CERTS = os.environ.get("TLSD_CERTS", "")
 S6_TLSD = os.path.join(BIN_DIR, "s6-tlsd")
@@ -64,34 +67,8 @@ def base_env(**extra):
     return env
 
 
-def proc_table():
-    """{pid: (comm, ppid, state)} for every process."""
-    table = {}
-    for d in os.listdir("/proc"):
-        if not d.isdigit():
-            continue
-        try:
-            with open(f"/proc/{d}/stat") as f:
-                s = f.read()
-        except OSError:
-            continue
-        comm = s[s.index("(") + 1:s.rindex(")")]
-        rest = s[s.rindex(")") + 2:].split()
-        table[int(d)] = (comm, int(rest[1]), rest[0])
-    return table
-
-
-def descendants(root):
-    table = proc_table()
-    kids = {}
-    for pid, (_, ppid, _) in table.items():
-        kids.setdefault(ppid, []).append(pid)
-    out, todo = {}, [root]
-    while todo:
-        for k in kids.get(todo.pop(), []):
-            out[k] = table[k]
-            todo.append(k)
-    return out
+proc_table = tlsdio.proc_table
+descendants = tlsdio.descendants
 
 
 def reap_orphans(known):

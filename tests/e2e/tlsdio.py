@@ -1307,6 +1307,38 @@ class TunnelTestCase(unittest.TestCase):
         return lines
 
 
+
+def proc_table():
+    """{pid: (comm, ppid, state)} for every process."""
+    table = {}
+    for d in os.listdir("/proc"):
+        if not d.isdigit():
+            continue
+        try:
+            with open("/proc/%s/stat" % d) as f:
+                s = f.read()
+        except OSError:
+            continue
+        comm = s[s.index("(") + 1:s.rindex(")")]
+        rest = s[s.rindex(")") + 2:].split()
+        table[int(d)] = (comm, int(rest[1]), rest[0])
+    return table
+
+
+def descendants(root, table=None):
+    """{pid: (comm, ppid, state)} of every descendant of root."""
+    table = table if table is not None else proc_table()
+    kids = {}
+    for pid, (_, ppid, _) in table.items():
+        kids.setdefault(ppid, []).append(pid)
+    out, todo = {}, [root]
+    while todo:
+        for k in kids.get(todo.pop(), []):
+            out[k] = table[k]
+            todo.append(k)
+    return out
+
+
 def main():
     faulthandler.enable()
     unittest.main(verbosity=2)
