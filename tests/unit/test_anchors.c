@@ -26,15 +26,9 @@ static void setup(void)
 	cr_assert(mkdtemp(tmpdir), "mkdtemp");
 }
 
-static int rm_one(const char *path, const struct stat *st, int flag,
-                  struct FTW *f)
-{
-	return remove(path);
-}
-
 static void teardown(void)
 {
-	nftw(tmpdir, rm_one, 8, FTW_DEPTH | FTW_PHYS);
+	test_rmtree(tmpdir);
 }
 
 TestSuite(anchors, .init = setup, .fini = teardown, .timeout = 60);

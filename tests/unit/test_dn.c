@@ -5,6 +5,8 @@
  */
 #include <criterion/criterion.h>
 
+#include "testutil.h"
+
 #include <ftw.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -548,12 +550,6 @@ static void dn_append(void *ctx, const void *buf, size_t len)
 	*p += len;
 }
 
-static int rm_one(const char *path, const struct stat *st, int flag,
-                  struct FTW *f)
-{
-	return remove(path);
-}
-
 /* The subject as openssl writes it, RFC 2253 escapes, forward order. */
 static void openssl_subject(const char *cert, char *out, size_t cap)
 {
@@ -599,7 +595,7 @@ Test(dn, same_as_openssl)
 	cr_assert_eq(br_x509_decoder_last_error(&dc), 0);
 	snprintf(path, sizeof path, "%s/c.pem", dir);
 	openssl_subject(path, want, sizeof want);
-	nftw(dir, rm_one, 8, FTW_DEPTH | FTW_PHYS);
+	test_rmtree(dir);
 	cr_assert_gt(tls_dn_format(dn, (size_t)(p - dn), got, sizeof got), 0);
 	cr_assert_str_eq(got, want + strlen("subject="));
 	cr_assert_str_eq(got, "C=CH, ST=Vaud, L=Z\xc3\xbcrich, O=Acme\\, Inc., "

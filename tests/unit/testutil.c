@@ -1,6 +1,7 @@
 #include "testutil.h"
 
 #include <stdarg.h>
+#include <ftw.h>
 #include <stdio.h>
 
 const char *test_pathf(const char *fmt, ...)
@@ -14,4 +15,16 @@ const char *test_pathf(const char *fmt, ...)
 	vsnprintf(p, sizeof buf[0], fmt, ap);
 	va_end(ap);
 	return p;
+}
+
+static int rm_one(const char *path, const struct stat *st, int flag,
+                  struct FTW *f)
+{
+	(void)st, (void)flag, (void)f;
+	return remove(path);
+}
+
+void test_rmtree(const char *dir)
+{
+	nftw(dir, rm_one, 8, FTW_DEPTH | FTW_PHYS);
 }

@@ -6,4 +6,7 @@
 const char *test_pathf(const char *fmt, ...)
     __attribute__((format(printf, 1, 2)));
 
+/* Removes a directory tree (a test's temporary directory). */
+void test_rmtree(const char *dir);
+
 #endif
