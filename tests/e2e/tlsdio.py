@@ -1331,11 +1331,11 @@ def descendants(root, table=None):
     kids = {}
     for pid, (_, ppid, _) in table.items():
         kids.setdefault(ppid, []).append(pid)
-    out, todo = {}, [root]
-    while todo:
-        for k in kids.get(todo.pop(), []):
+    out, pending = {}, [root]
+    while pending:
+        for k in kids.get(pending.pop(), []):
             out[k] = table[k]
-            todo.append(k)
+            pending.append(k)
     return out
 
 
