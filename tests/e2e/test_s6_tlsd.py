@@ -679,7 +679,10 @@ class RealIoTests(Base):
     def test_many_connections(self):
         prog = ["sh", "-c", 'read n && exec head -c "$n"']
         srv = self.server(prog=prog)
-        # the baseline, once tcpserver is idle
+        # the baseline, once tcpserver is idle: it says so when it is ready
+        # (just after start it may still hold a descriptor or two)
+        srv.wait_for(lambda ls: any(l.startswith("tcpserver: status: 0/")
+                                    for l in ls))
         before = srv.nfds()
         rnd = random.Random(1234)
         sizes = [rnd.choice((0, 1, 7, 4093, 16384, 16385, 49999))
