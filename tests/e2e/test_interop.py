@@ -26,7 +26,6 @@ import os
 import random
 import re
 import shutil
-import signal
 import subprocess
 import sys
 import tempfile
@@ -155,16 +154,6 @@ class App:
         return self.worker.get(timeout), self.sink
 
 
-def subprocess_tree_kill(root_pid):
-    """SIGKILLs every descendant of root_pid (then root_pid itself)."""
-    found = list(tlsdio.descendants(root_pid))
-    for pid in found + [root_pid]:
-        try:
-            os.kill(pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
-
-
 class TcpServer:
     """ucspi-tcp's tcpserver on 127.0.0.1, port chosen by the kernel."""
 
@@ -207,17 +196,7 @@ class TcpServer:
         return [l for l in self.lines if " end " in l]
 
     def cleanup(self):
-        if self.p.poll() is None:
-            subprocess_tree_kill(self.p.pid)
-        try:
-            self.p.wait(5)
-        except subprocess.TimeoutExpired:
-            pass
-        for f in (self.p.stdout, self.p.stderr):
-            try:
-                f.close()
-            except OSError:
-                pass
+        tlsdio.stop_tree(self.p)
 
 
 class Interop(tlsdio.TunnelTestCase):

@@ -168,22 +168,7 @@ class TcpServer:
         return None
 
     def cleanup(self):
-        if self.p.poll() is None:
-            for pid in descendants(self.p.pid):
-                try:
-                    os.kill(pid, signal.SIGKILL)
-                except ProcessLookupError:
-                    pass
-            self.p.kill()
-        try:
-            self.p.wait(5)
-        except subprocess.TimeoutExpired:
-            pass
-        for f in (self.p.stdout, self.p.stderr):
-            try:
-                f.close()
-            except OSError:
-                pass
+        tlsdio.stop_tree(self.p)
 
 
 class Load(tlsdio.TunnelTestCase):

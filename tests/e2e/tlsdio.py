@@ -1339,6 +1339,27 @@ def descendants(root, table=None):
     return out
 
 
+
+def stop_tree(p, timeout=5):
+    """Ends a Popen and everything below it (SIGKILL), reaps it and closes
+    its pipes."""
+    if p.poll() is None:
+        for pid in list(descendants(p.pid)) + [p.pid]:
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+    try:
+        p.wait(timeout)
+    except subprocess.TimeoutExpired:
+        pass
+    for f in (p.stdin, p.stdout, p.stderr):
+        try:
+            if f:
+                f.close()
+        except OSError:
+            pass
+
 def main():
     faulthandler.enable()
     unittest.main(verbosity=2)
