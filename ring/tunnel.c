@@ -31,7 +31,7 @@ enum {
 /* How long the network is drained, after the app went away, before the
  * socket is closed: closing with unread input makes the kernel reset the
  * connection, and the peer may then lose what we sent it last. */
-#define LINGER_MS 2000
+#define TUNNEL_LINGER_MS 2000
 
 static int has(const struct tunnel *t, unsigned f)
 {
@@ -347,7 +347,7 @@ static int idle(const struct tunnel *t, enum op op)
 
 /* With the app gone, the network is not read while the other direction
  * finishes (the client is held back by TCP), then drained, its bytes
- * dropped, until EOF: see LINGER_MS. */
+ * dropped, until EOF: see TUNNEL_LINGER_MS. */
 static int can_read_net(const struct tunnel *t)
 {
 	if (has(t, TF_NET_EOF))
@@ -481,7 +481,7 @@ static int both_done(const struct tunnel *t)
 	       (TF_RX_DONE | TF_TX_DONE);
 }
 
-/* Whether the network is drained (EOF) or LINGER_MS are over; starts
+/* Whether the network is drained (EOF) or the linger is over; starts
  * the clock on the first call. */
 static int lingered(struct tunnel *t)
 {
@@ -489,7 +489,8 @@ static int lingered(struct tunnel *t)
 		return 1;
 	if (!has(t, TF_LINGER)) {
 		t->flags |= TF_LINGER | TF_TIMER;
-		t->io->timer_start(t, LINGER_MS);
+		t->io->timer_start(t, t->cfg.linger_ms ? t->cfg.linger_ms
+		                                       : TUNNEL_LINGER_MS);
 	}
 	return 0;
 }

@@ -61,6 +61,9 @@ struct tunnel_config {
 	int enforce_close_notify; /* peer EOF without close_notify is an error
 	                           */
 	unsigned handshake_timeout_ms; /* 0: none */
+	/* How long the network is drained after the app went away (see
+	 * tunnel.c); 0: the default, TUNNEL_LINGER_MS. */
+	unsigned linger_ms;
 	/* Called once, when the handshake has completed. */
 	void (*on_handshake)(void *ctx);
 	void *ctx;

@@ -122,6 +122,66 @@ def tearDownModule():
     sys.stderr.flush()
 
 
+class PipeSource:
+    """A client's stdout as a pipe."""
+
+    def __init__(self, fd):
+        self.fd = fd
+
+    def read_exact(self, n, timeout):
+        return tlsdio.fd_read_exact(self.fd, n, timeout)
+
+    def drain(self, sink, limit, timeout):
+        return tlsdio.fd_drain(self.fd, sink, timeout, close=False, limit=limit)
+
+
+class FileTail:
+    """A client's stdout as a regular file, read as it grows.
+
+    gnutls-cli writes what it receives one byte per write(2) (its stdout
+    is unbuffered, fputc per byte): through a pipe, each byte wakes the
+    reader, and 1 MiB took from 0.5 s to over 60 s on a busy 2-core VM
+    with the server under ASan. Appending to a file wakes nobody."""
+
+    def __init__(self, path):
+        self.path = path
+        self.proc = None                 # set once the client runs
+        self.f = open(path, "wb")        # the client's stdout
+        self.r = open(path, "rb")
+
+    def close(self):
+        self.f.close()
+        self.r.close()
+
+    def _read(self, want, dl):
+        while True:
+            d = self.r.read(want)
+            if d:
+                return d
+            if self.proc is not None and self.proc.poll() is not None:
+                d = self.r.read(want)     # what it wrote before exiting
+                if not d:
+                    raise EOFError("%s exited" % self.proc.name)
+                return d
+            time.sleep(min(0.01, dl.left("read %s" % self.path)))
+
+    def read_exact(self, n, timeout):
+        dl = tlsdio.Deadline(timeout)
+        buf = bytearray()
+        while len(buf) < n:
+            buf += self._read(n - len(buf), dl)
+        return bytes(buf)
+
+    def drain(self, sink, limit, timeout):
+        dl = tlsdio.Deadline(timeout)
+        n = 0
+        while n < limit:
+            d = self._read(min(1 << 18, limit - n), dl)
+            sink(d)
+            n += len(d)
+        return n
+
+
 class App:
     """The in-process app on a Tunnel: echoes `ping`, then sends `down`
     (a Pattern) while hashing what arrives until EOF, then closes its
@@ -261,10 +321,11 @@ class Interop(tlsdio.TunnelTestCase):
         ping = ("PING %s %s\n" % (cert, suite.openssl)).encode()
         return t, ping
 
-    def run_proc_client(self, t, p, ping, timeout=WAIT):
+    def run_proc_client(self, t, p, ping, timeout=WAIT, out=None):
         """A client that relays its stdin to TLS and TLS to its stdout
         (s_client, gnutls-cli): writes ping + upload, reads echo +
-        download, then closes stdin once the app has everything."""
+        download, then closes stdin once the app has everything. `out`:
+        the client's stdout is that regular file (a FileTail), not a pipe."""
         app = App(t, ping, Pattern(DOWN, start=202))
 
         def feed():
@@ -278,12 +339,12 @@ class Interop(tlsdio.TunnelTestCase):
                 mv = mv[size:]
             p.p.stdin.flush()
         w = self.worker(feed)
-        out = p.p.stdout.fileno()
+        src = out or PipeSource(p.p.stdout.fileno())
         try:
-            echo = tlsdio.fd_read_exact(out, len(ping), timeout)
+            echo = src.read_exact(len(ping), timeout)
             self.assertEqual(echo, ping, "echo")
             sink = Sink()
-            n = tlsdio.fd_drain(out, sink, timeout, close=False, limit=DOWN)
+            n = src.drain(sink, DOWN, timeout)
         except (EOFError, TimeoutError, OSError) as e:
             self.fail("%s: %r; client rc %r stderr %r; %s"
                       % (p.name, e, p.poll(), p.stderr()[-3000:], t.describe()))
@@ -326,13 +387,17 @@ class Interop(tlsdio.TunnelTestCase):
         def drive(cert, suite):
             t, ping = self.new_case(cert, suite)
             log = os.path.join(self.tmp, "gnutls-%s-%s.log" % (cert, suite.variant))
+            out = FileTail(os.path.join(self.tmp, "gnutls-%s-%s.out" % (cert, suite.variant)))
+            self.addCleanup(out.close)
             p = t.client_proc(["gnutls-cli", "-V", "--logfile", log,
                                "--x509cafile", tlsdio.certs().ca,
                                "--priority", suite.gnutls_priority(),
-                               "-p", str(t.port), "127.0.0.1"], name="gnutls-cli")
+                               "-p", str(t.port), "127.0.0.1"], name="gnutls-cli",
+                              stdout=out.f)
+            out.proc = p
             t.start()
             self.check_notif("gnutls", cert, suite, t)
-            self.run_proc_client(t, p, ping)
+            self.run_proc_client(t, p, ping, out=out)
             with open(log, errors="replace") as f:
                 info = f.read()
             fields = dict(re.findall(r"^- (Version|Key Exchange|Cipher|MAC): (\S+)$",
