@@ -135,6 +135,13 @@ class TcpServer:
                 self.lines.append(line.decode(errors="replace").rstrip("\n"))
                 self.cond.notify_all()
 
+    def wait_ready(self, timeout):
+        with self.cond:
+            ok = self.cond.wait_for(lambda: any(
+                l.startswith("tcpserver: status: 0/") for l in self.lines), timeout)
+        if not ok:
+            raise AssertionError("tcpserver not ready after %ds: %r" % (timeout, self.lines))
+
     def ends(self):
         """[exit code] of the connections tcpserver saw end (it logs the
         raw wait status)."""
@@ -220,7 +227,9 @@ class Load(tlsdio.TunnelTestCase):
         self.srv = srv = TcpServer([self.tlsd, "--", self.app], env, PARALLEL, 1024)
         self.reaper = Reaper({srv.p.pid})
         self.reaper.start()
-        time.sleep(0.2)
+        # the baseline once tcpserver says it is ready (just after start
+        # it may still hold a descriptor or two)
+        srv.wait_ready(30)
         fds_before = srv.fds()
         ctx = ssl.create_default_context(cafile=tlsdio.certs().ca)
         rnd = random.Random(0x10AD)
