@@ -172,6 +172,25 @@ def wait_until(pred, timeout, interval=0.02, what="condition"):
         time.sleep(min(interval, max(0.0, dl.left(what))))
 
 
+def wait_still(get, limit, still=1.0, timeout=60, what="counter"):
+    """Polls get() (a growing byte count) until it has not moved for
+    `still` seconds, and returns it; fails once it reaches `limit` (what
+    backpressure should have bounded) or after `timeout`. A pause of a
+    busy machine may end the wait early: callers check a bound, never
+    that a fixed window saw nothing move."""
+    dl = Deadline(timeout)
+    v, since = get(), time.monotonic()
+    while True:
+        if v >= limit:
+            raise AssertionError("%s reached %d bytes: not held back" % (what, v))
+        if time.monotonic() - since >= still:
+            return v
+        time.sleep(min(0.05, dl.left("wait for %s to stop" % what)))
+        n = get()
+        if n != v:
+            v, since = n, time.monotonic()
+
+
 # ---------------------------------------------------------------------------
 # Data
 
