@@ -76,7 +76,7 @@ class Bulk(tlsdio.TunnelTestCase):
         time.sleep(1.5)     # stalled: memory is watched while it stays so
         s2 = tlsdio.wait_still(lambda: c.sent, 128 * MiB, what="client's sends")
         st = t.status()
-        self.note("client stalled at %.1f MiB (+%d bytes in the last 1.5 s); "
+        self.note("client stalled at %.1f MiB (+%d bytes while watched); "
                   "VmHWM %s kB, VmRSS %s kB while stalled",
                   s2 / MiB, s2 - s1, st and st.get("VmHWM"), st and st.get("VmRSS"))
         self.assertTrue(sender.is_alive(), "the client finished sending: no backpressure")
