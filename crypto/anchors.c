@@ -304,8 +304,8 @@ static int dir_load(struct loader *l, const char *dir)
 
 	n = scandir(dir, &list, not_dot, alphasort);
 	if (n < 0) {
-		tls_err_set(l->e, "%s %s: unable to read directory: %s", l->what,
-		        dir, strerror(errno));
+		tls_err_set(l->e, "%s %s: unable to read directory: %s",
+		            l->what, dir, strerror(errno));
 		return -1;
 	}
 	for (i = 0; i < n; i++) {

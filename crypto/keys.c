@@ -101,7 +101,8 @@ int blob_read(struct blob *b, const char *path, struct tls_err *e)
 	blob_free(b);
 	b->path = path;
 	if (err == EFBIG)
-		tls_err_set(e, "unable to read %s: file larger than 1 MiB", path);
+		tls_err_set(e, "unable to read %s: file larger than 1 MiB",
+		            path);
 	else
 		tls_err_set(e, "unable to read %s: %s", path, strerror(err));
 	return -1;
@@ -232,7 +233,8 @@ static int rsa_copy(struct tls_keypair *kp, const br_rsa_private_key *sk,
 	unsigned char *p;
 
 	if (rsa_check(sk) < 0) {
-		tls_err_set(e, "KEYFILE %s: invalid or unsupported RSA key", path);
+		tls_err_set(e, "KEYFILE %s: invalid or unsupported RSA key",
+		            path);
 		return -1;
 	}
 	kp->key_type = BR_KEYTYPE_RSA;
@@ -268,9 +270,9 @@ static int ec_copy(struct tls_keypair *kp, const br_ec_private_key *sk,
 
 	if (!ec_curve_ok(sk->curve)) {
 		tls_err_set(e,
-		        "KEYFILE %s: unsupported EC curve (BearSSL id %d); "
-		        "use P-256, P-384 or P-521",
-		        path, sk->curve);
+		            "KEYFILE %s: unsupported EC curve (BearSSL id %d); "
+		            "use P-256, P-384 or P-521",
+		            path, sk->curve);
 		return -1;
 	}
 	order = br_ec_get_default()->order(sk->curve, &olen);
@@ -329,15 +331,16 @@ static void skey_fail(int err, const unsigned char *der, size_t len,
 {
 	if (der_is_cert(der, len))
 		tls_err_set(e, "KEYFILE %s: a certificate, not a private key",
-		        path);
+		            path);
 	else if (der_has_ec_oid(der, len))
 		tls_err_set(e,
-		        "KEYFILE %s: invalid or unsupported EC private key "
-		        "(only P-256, P-384 and P-521; BearSSL error %d)",
-		        path, err);
+		            "KEYFILE %s: invalid or unsupported EC private key "
+		            "(only P-256, P-384 and P-521; BearSSL error %d)",
+		            path, err);
 	else
-		tls_err_set(e, "KEYFILE %s: invalid private key (BearSSL error %d)",
-		        path, err);
+		tls_err_set(
+		    e, "KEYFILE %s: invalid private key (BearSSL error %d)",
+		    path, err);
 }
 
 /* Decodes a DER private key into kp (key_type, sk, key_storage). */
@@ -369,8 +372,7 @@ static int skey_load(struct tls_keypair *kp, const unsigned char *der,
 	else if (br_skey_decoder_key_type(&dc) == BR_KEYTYPE_EC) {
 		r = ec_copy(kp, br_skey_decoder_get_ec(&dc), path, e);
 		hint->len = ecpub_find(der, len, hint->q);
-	}
-	else
+	} else
 		tls_err_set(e, "KEYFILE %s: unsupported key type", path);
 	explicit_bzero(&dc, sizeof dc);
 	return r;
@@ -393,14 +395,14 @@ static const struct pem_obj *pem_find_key(const struct pem_file *pf,
 	for (i = 0; i < pf->n; i++) {
 		if (!strcmp(pf->obj[i].name, "ENCRYPTED PRIVATE KEY")) {
 			tls_err_set(e,
-			        "KEYFILE %s: encrypted private keys are "
-			        "not supported",
-			        path);
+			            "KEYFILE %s: encrypted private keys are "
+			            "not supported",
+			            path);
 			return NULL;
 		}
 		if (is_key_name(pf->obj[i].name) && key) {
 			tls_err_set(e, "KEYFILE %s: more than one private key",
-			        path);
+			            path);
 			return NULL;
 		}
 		if (is_key_name(pf->obj[i].name))
@@ -408,7 +410,7 @@ static const struct pem_obj *pem_find_key(const struct pem_file *pf,
 	}
 	if (!key)
 		tls_err_set(e, "KEYFILE %s: no private key found%s%s%s", path,
-		        FOUND(pf));
+		            FOUND(pf));
 	return key;
 }
 
@@ -427,16 +429,15 @@ static int key_decode(struct tls_keypair *kp, const struct blob *key,
 		return skey_load(kp, key->data, key->len, key->path, e, hint);
 	if (memmem(key->data, key->len, "Proc-Type: 4,ENCRYPTED", 22)) {
 		tls_err_set(e,
-		        "KEYFILE %s: encrypted private keys are not "
-		        "supported",
-		        key->path);
+		            "KEYFILE %s: encrypted private keys are not "
+		            "supported",
+		            key->path);
 		return -1;
 	}
 	if (pem_parse(&pf, key, "KEYFILE", e) < 0)
 		return -1;
 	o = pem_find_key(&pf, key->path, e);
-	r = o ? skey_load(kp, pf.buf + o->off, o->len, key->path, e, hint)
-	      : -1;
+	r = o ? skey_load(kp, pf.buf + o->off, o->len, key->path, e, hint) : -1;
 	pem_file_free(&pf);
 	return r;
 }
@@ -491,14 +492,14 @@ static int chain_check(const struct tls_keypair *kp, int der, const char *path,
 		err = br_x509_decoder_last_error(&xc);
 		if (err && der && der_is_key(c->data, c->data_len))
 			tls_err_set(e,
-			        "CERTFILE %s: a private key, not a "
-			        "certificate",
-			        path);
+			            "CERTFILE %s: a private key, not a "
+			            "certificate",
+			            path);
 		else if (err)
 			tls_err_set(e,
-			        "CERTFILE %s: certificate %zu: invalid "
-			        "certificate (BearSSL error %d)",
-			        path, i + 1, err);
+			            "CERTFILE %s: certificate %zu: invalid "
+			            "certificate (BearSSL error %d)",
+			            path, i + 1, err);
 		if (err)
 			return -1;
 	}
@@ -519,11 +520,12 @@ static int chain_decode(struct tls_keypair *kp, const struct blob *chain,
 	if (!der && pem_parse(&pf, chain, "CERTFILE", e) < 0)
 		return -1;
 	if (chain_copy(kp, &pf) < 0) {
-		tls_err_set(e, "CERTFILE %s: %s", chain->path, strerror(ENOMEM));
+		tls_err_set(e, "CERTFILE %s: %s", chain->path,
+		            strerror(ENOMEM));
 		r = -1;
 	} else if (!kp->chain_len) {
 		tls_err_set(e, "CERTFILE %s: no certificate found%s%s%s",
-		        chain->path, FOUND(&pf));
+		            chain->path, FOUND(&pf));
 		r = -1;
 	}
 	if (!der)
@@ -558,7 +560,8 @@ static int ec_match(const br_ec_private_key *sk, const br_ec_public_key *pk,
 	if (sk->curve != pk->curve)
 		return 0;
 	if (hint->len)
-		return hint->len == pk->qlen && !memcmp(hint->q, pk->q, pk->qlen);
+		return hint->len == pk->qlen &&
+		       !memcmp(hint->q, pk->q, pk->qlen);
 	len = br_ec_compute_pub(br_ec_get_default(), NULL, q, sk);
 	return len && len == pk->qlen && !memcmp(q, pk->q, len);
 }
@@ -585,12 +588,11 @@ int keypair_decode(struct tls_keypair *kp, const struct blob *key,
 	struct pubhint hint = {.len = 0};
 
 	memset(kp, 0, sizeof *kp);
-	if (key_decode(kp, key, e, &hint) < 0 ||
-	    chain_decode(kp, chain, e) < 0)
+	if (key_decode(kp, key, e, &hint) < 0 || chain_decode(kp, chain, e) < 0)
 		goto fail;
 	if (!keypair_match(kp, &hint)) {
-		tls_err_set(e, "KEYFILE %s and CERTFILE %s do not match", key->path,
-		        chain->path);
+		tls_err_set(e, "KEYFILE %s and CERTFILE %s do not match",
+		            key->path, chain->path);
 		goto fail;
 	}
 	return 0;

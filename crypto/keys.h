@@ -19,7 +19,7 @@ struct tls_err {
 /* Formats a message into e (if not NULL), and keeps it on one line
  * whatever a path in it holds: control characters become '?'. */
 void tls_err_set(struct tls_err *e, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
+    __attribute__((format(printf, 2, 3)));
 
 /* A file's bytes, read whole; blob_free wipes them (keys live here). */
 struct blob {

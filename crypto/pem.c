@@ -24,7 +24,7 @@ struct line {
 };
 
 static int next_line(const unsigned char **pos, const unsigned char *end,
-		     struct line *l)
+                     struct line *l)
 {
 	const unsigned char *p = *pos, *nl;
 
@@ -35,7 +35,7 @@ static int next_line(const unsigned char **pos, const unsigned char *end,
 	l->p = p;
 	l->len = (size_t)((nl ? nl : end) - p);
 	while (l->len && (p[l->len - 1] == '\r' || p[l->len - 1] == ' ' ||
-			  p[l->len - 1] == '\t'))
+	                  p[l->len - 1] == '\t'))
 		l->len--;
 	return 1;
 }
@@ -78,7 +78,7 @@ struct b64 {
 };
 
 static const char *decode_line(struct pem_file *pf, struct b64 *s,
-			       const struct line *l)
+                               const struct line *l)
 {
 	for (size_t i = 0; i < l->len; i++) {
 		unsigned char c = l->p[i];
@@ -118,7 +118,7 @@ static const char *begin(struct pem_file *pf, const char *name)
 }
 
 static const char *run(struct pem_file *pf, const unsigned char *p,
-		       const unsigned char *end)
+                       const unsigned char *end)
 {
 	struct line l;
 	struct b64 s;
@@ -146,7 +146,7 @@ static const char *run(struct pem_file *pf, const unsigned char *p,
 }
 
 const char *pem_decode(struct pem_file *pf, const unsigned char *data,
-		       size_t len)
+                       size_t len)
 {
 	const char *bad;
 

@@ -29,7 +29,7 @@ int pem_detect(const unsigned char *data, size_t len);
 /* Decodes every object of data into pf. NULL, or what is wrong (a static
  * string): bad base64, an object that does not end, no memory. */
 const char *pem_decode(struct pem_file *pf, const unsigned char *data,
-		       size_t len);
+                       size_t len);
 
 /* Wipes (keys live here) and frees. */
 void pem_free(struct pem_file *pf);

@@ -73,7 +73,7 @@ static void account(const char *comm, double cpu)
 			i = MAXPROG - 1; /* lumped into the last */
 		else
 			snprintf(prog[nprog++].comm, sizeof prog[0].comm, "%s",
-				 comm);
+			         comm);
 	}
 	prog[i].n++;
 	prog[i].cpu += cpu;

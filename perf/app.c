@@ -36,7 +36,7 @@ static double tv(struct timeval t)
 }
 
 static void stats(const char *path, const char *mode, unsigned long long in,
-		  unsigned long long out)
+                  unsigned long long out)
 {
 	struct rusage ru;
 	char line[512];
@@ -46,11 +46,11 @@ static void stats(const char *path, const char *mode, unsigned long long in,
 		return;
 	getrusage(RUSAGE_SELF, &ru);
 	n = snprintf(line, sizeof line,
-		     "{\"pid\": %ld, \"mode\": \"%s\", \"bytes_in\": %llu, "
-		     "\"bytes_out\": %llu, \"utime\": %.6f, \"stime\": %.6f, "
-		     "\"maxrss_kib\": %ld}\n",
-		     (long)getpid(), mode, in, out, tv(ru.ru_utime),
-		     tv(ru.ru_stime), ru.ru_maxrss);
+	             "{\"pid\": %ld, \"mode\": \"%s\", \"bytes_in\": %llu, "
+	             "\"bytes_out\": %llu, \"utime\": %.6f, \"stime\": %.6f, "
+	             "\"maxrss_kib\": %ld}\n",
+	             (long)getpid(), mode, in, out, tv(ru.ru_utime),
+	             tv(ru.ru_stime), ru.ru_maxrss);
 	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
 	if (fd < 0)
 		return;
@@ -140,6 +140,6 @@ int main(int argc, char **argv)
 	if (!strcmp(mode, "line"))
 		return write_all((const unsigned char *)"hello\n", 6) < 0;
 	fprintf(stderr, "usage: perf-app writer BYTES [STATS] | discard [STATS]"
-			" | echo [STATS] | line\n");
+	                " | echo [STATS] | line\n");
 	return 100;
 }

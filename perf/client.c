@@ -77,7 +77,8 @@ static void make_ctx(void)
 	if (!ctx)
 		die("SSL_CTX_new");
 	SSL_CTX_set_verify(ctx, SSL_VERIFY_NONE, NULL);
-	SSL_CTX_set_options(ctx, SSL_OP_NO_TICKET | SSL_OP_IGNORE_UNEXPECTED_EOF);
+	SSL_CTX_set_options(ctx,
+	                    SSL_OP_NO_TICKET | SSL_OP_IGNORE_UNEXPECTED_EOF);
 	SSL_CTX_set_mode(ctx, SSL_MODE_AUTO_RETRY);
 	SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_OFF);
 	if (ciphers || tls12_only)
@@ -92,7 +93,7 @@ static void make_ctx(void)
 static int tcp_connect(void)
 {
 	struct sockaddr_in a = {.sin_family = AF_INET,
-				.sin_port = htons((uint16_t)port)};
+	                        .sin_port = htons((uint16_t)port)};
 	int one = 1, fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
 
 	if (fd < 0)
@@ -184,7 +185,8 @@ static int do_upload(unsigned long long n)
 	t0 = now();
 	c0 = cpu_self();
 	while (sent < n) {
-		size_t k = n - sent < sizeof buf ? (size_t)(n - sent) : sizeof buf;
+		size_t k =
+		    n - sent < sizeof buf ? (size_t)(n - sent) : sizeof buf;
 
 		r = SSL_write(ssl, buf, (int)k);
 		if (r <= 0)
@@ -194,7 +196,8 @@ static int do_upload(unsigned long long n)
 	/* EOF to the app without close_notify: the tunnel keeps sending. */
 	shutdown(fd, SHUT_WR);
 	while (rl < sizeof reply - 1 &&
-	       (r = SSL_read(ssl, reply + rl, (int)(sizeof reply - 1 - rl))) > 0)
+	       (r = SSL_read(ssl, reply + rl, (int)(sizeof reply - 1 - rl))) >
+	           0)
 		rl += (size_t)r;
 	t1 = now();
 	reply[rl] = 0;
@@ -306,7 +309,7 @@ static void *connrate_worker(void *arg)
 
 			if (!w->suite[0])
 				snprintf(w->suite, sizeof w->suite, "%s",
-					 SSL_get_cipher_name(ssl));
+				         SSL_get_cipher_name(ssl));
 			while ((r = SSL_read(ssl, b, sizeof b)) > 0)
 				if (memchr(b, '\n', (size_t)r))
 					line = 1;
@@ -347,9 +350,9 @@ static int do_connrate(int threads, double seconds)
 	printf("{\"suite\": \"%s\", \"threads\": %d, \"connections\": %lu, "
 	       "\"failed\": %lu, \"seconds\": %.4f, \"rate\": %.2f, "
 	       "\"mean_conn_ms\": %.3f, \"client_cpu\": %.4f, \"ok\": %s}\n",
-	       w[0].suite, threads, ok, failed, t1 - t0,
-	       (double)ok / (t1 - t0), ok ? lat / (double)ok * 1e3 : 0.0,
-	       cpu_self() - c0, ok && !failed ? "true" : "false");
+	       w[0].suite, threads, ok, failed, t1 - t0, (double)ok / (t1 - t0),
+	       ok ? lat / (double)ok * 1e3 : 0.0, cpu_self() - c0,
+	       ok && !failed ? "true" : "false");
 	return ok ? 0 : 1;
 }
 
@@ -359,18 +362,26 @@ int main(int argc, char **argv)
 
 	while ((c = getopt(argc, argv, "p:c:2")) != -1) {
 		switch (c) {
-		case 'p': port = atoi(optarg); break;
-		case 'c': ciphers = optarg; break;
-		case '2': tls12_only = 1; break;
-		default: return 100;
+		case 'p':
+			port = atoi(optarg);
+			break;
+		case 'c':
+			ciphers = optarg;
+			break;
+		case '2':
+			tls12_only = 1;
+			break;
+		default:
+			return 100;
 		}
 	}
 	argc -= optind;
 	argv += optind;
 	if (argc < 2) {
-		fprintf(stderr, "usage: perf-client [-p PORT] [-c CIPHERS] [-2] "
-				"download|upload BYTES | pingpong COUNT [SIZE] | "
-				"connrate THREADS SECONDS\n");
+		fprintf(stderr,
+		        "usage: perf-client [-p PORT] [-c CIPHERS] [-2] "
+		        "download|upload BYTES | pingpong COUNT [SIZE] | "
+		        "connrate THREADS SECONDS\n");
 		return 100;
 	}
 	make_ctx();
@@ -380,7 +391,7 @@ int main(int argc, char **argv)
 		return do_upload(strtoull(argv[1], NULL, 10));
 	if (!strcmp(argv[0], "pingpong"))
 		return do_pingpong(strtoul(argv[1], NULL, 10),
-				   argc > 2 ? strtoul(argv[2], NULL, 10) : 64);
+		                   argc > 2 ? strtoul(argv[2], NULL, 10) : 64);
 	if (!strcmp(argv[0], "connrate") && argc > 2)
 		return do_connrate(atoi(argv[1]), atof(argv[2]));
 	return 100;

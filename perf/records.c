@@ -112,10 +112,10 @@ static const struct {
 	const char *name;
 	uint16_t id;
 } suites[] = {
-	{"aes128gcm", BR_TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256},
-	{"aes256gcm", BR_TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384},
-	{"chacha20", BR_TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256},
-	{"aes128cbc", BR_TLS_ECDHE_ECDSA_WITH_AES_128_CBC_SHA256},
+    {"aes128gcm", BR_TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256},
+    {"aes256gcm", BR_TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384},
+    {"chacha20", BR_TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256},
+    {"aes128cbc", BR_TLS_ECDHE_ECDSA_WITH_AES_128_CBC_SHA256},
 };
 
 static br_ssl_server_context sc;
@@ -180,8 +180,9 @@ int main(int argc, char **argv)
 	size_t nsl = 0;
 
 	if (argc < 5) {
-		fprintf(stderr, "usage: perf-records KEY.pem CHAIN.pem "
-				"aes128gcm|aes256gcm|chacha20|aes128cbc BYTES\n");
+		fprintf(stderr,
+		        "usage: perf-records KEY.pem CHAIN.pem "
+		        "aes128gcm|aes256gcm|chacha20|aes128cbc BYTES\n");
 		return 100;
 	}
 	for (size_t i = 0; i < sizeof suites / sizeof suites[0]; i++)
@@ -217,15 +218,16 @@ int main(int argc, char **argv)
 	br_ssl_engine_set_versions(ce, BR_TLS12, BR_TLS12);
 	br_ssl_engine_set_suites(ce, &suite, 1);
 	br_ssl_engine_set_buffer(ce, cbuf, sizeof cbuf, 1);
-	if (!br_ssl_server_reset(&sc) || !br_ssl_client_reset(&cc, "localhost", 0))
+	if (!br_ssl_server_reset(&sc) ||
+	    !br_ssl_client_reset(&cc, "localhost", 0))
 		fail("engine reset");
 
 	for (int i = 0; i < 100; i++) {
 		unsigned sst = br_ssl_engine_current_state(se);
 		unsigned cst = br_ssl_engine_current_state(ce);
 
-		if ((sst & BR_SSL_SENDAPP) && (cst & BR_SSL_RECVAPP ||
-					       cst & BR_SSL_SENDAPP))
+		if ((sst & BR_SSL_SENDAPP) &&
+		    (cst & BR_SSL_RECVAPP || cst & BR_SSL_SENDAPP))
 			break;
 		if ((sst | cst) & BR_SSL_CLOSED)
 			fail("handshake failed");
@@ -242,7 +244,8 @@ int main(int argc, char **argv)
 		double a = now(), b, c;
 
 		/* server: app data in, records sealed */
-		while (sent < total && (p = br_ssl_engine_sendapp_buf(se, &len))) {
+		while (sent < total &&
+		       (p = br_ssl_engine_sendapp_buf(se, &len))) {
 			size_t n = len;
 
 			if (n > sizeof src)
@@ -258,7 +261,8 @@ int main(int argc, char **argv)
 				break;
 		}
 		b = now();
-		/* the wire, then the client: records in, opened, app data out */
+		/* the wire, then the client: records in, opened, app data out
+		 */
 		shuttle(se, ce);
 		while ((p = br_ssl_engine_recvapp_buf(ce, &len))) {
 			memcpy(dst, p, len < sizeof dst ? len : sizeof dst);
@@ -285,19 +289,22 @@ int main(int argc, char **argv)
 			fail("client engine closed");
 	}
 	t_all = now() - t0;
-	printf("{\"suite\": \"%s\", \"bytes\": %llu, \"slices\": %zu, "
-	       "\"seal_MBps\": %.1f, \"open_MBps\": %.1f, \"pair_MBps\": %.1f, ",
-	       argv[3], recvd, nsl, median(sl_seal, nsl), median(sl_open, nsl),
-	       median(sl_pair, nsl));
-	printf("\"avg_seal_MBps\": %.1f, "
-	       "\"avg_open_MBps\": %.1f, \"avg_pair_MBps\": %.1f, \"seconds\": %.4f, "
-	       "\"aes_x86ni\": %s, \"ghash_pclmul\": %s, \"chacha20_sse2\": %s, "
-	       "\"poly1305_ctmulq\": %s}\n",
-	       (double)total / t_seal / 1e6,
-	       (double)total / t_open / 1e6, (double)total / t_all / 1e6, t_all,
-	       br_aes_x86ni_ctr_get_vtable() ? "true" : "false",
-	       br_ghash_pclmul_get() ? "true" : "false",
-	       br_chacha20_sse2_get() ? "true" : "false",
-	       br_poly1305_ctmulq_get() ? "true" : "false");
+	printf(
+	    "{\"suite\": \"%s\", \"bytes\": %llu, \"slices\": %zu, "
+	    "\"seal_MBps\": %.1f, \"open_MBps\": %.1f, \"pair_MBps\": %.1f, ",
+	    argv[3], recvd, nsl, median(sl_seal, nsl), median(sl_open, nsl),
+	    median(sl_pair, nsl));
+	printf(
+	    "\"avg_seal_MBps\": %.1f, "
+	    "\"avg_open_MBps\": %.1f, \"avg_pair_MBps\": %.1f, \"seconds\": "
+	    "%.4f, "
+	    "\"aes_x86ni\": %s, \"ghash_pclmul\": %s, \"chacha20_sse2\": %s, "
+	    "\"poly1305_ctmulq\": %s}\n",
+	    (double)total / t_seal / 1e6, (double)total / t_open / 1e6,
+	    (double)total / t_all / 1e6, t_all,
+	    br_aes_x86ni_ctr_get_vtable() ? "true" : "false",
+	    br_ghash_pclmul_get() ? "true" : "false",
+	    br_chacha20_sse2_get() ? "true" : "false",
+	    br_poly1305_ctmulq_get() ? "true" : "false");
 	return 0;
 }

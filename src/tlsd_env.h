@@ -7,8 +7,8 @@
 /*
  * Applies a notification block to the process environment: every name a
  * block may carry is first removed, then NAME=value entries are set. The
- * block is validated whole before anything is set. Returns 0, a notif_parse error code
- * (see notif.h), or 1 if setenv failed (errno set).
+ * block is validated whole before anything is set. Returns 0, a notif_parse
+ * error code (see notif.h), or 1 if setenv failed (errno set).
  */
 int tlsd_env_apply(char *block, size_t len);
 

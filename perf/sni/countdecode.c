@@ -17,15 +17,15 @@
 
 static unsigned n_pem, n_skey, n_x509;
 
-#define WRAP(fn, counter)                                                    \
-	void fn(void *ctx);                                                  \
-	void fn(void *ctx)                                                   \
-	{                                                                    \
-		static void (*real)(void *);                                 \
-		if (!real)                                                   \
-			real = (void (*)(void *))dlsym(RTLD_NEXT, #fn);      \
-		counter++;                                                   \
-		real(ctx);                                                   \
+#define WRAP(fn, counter)                                                      \
+	void fn(void *ctx);                                                    \
+	void fn(void *ctx)                                                     \
+	{                                                                      \
+		static void (*real)(void *);                                   \
+		if (!real)                                                     \
+			real = (void (*)(void *))dlsym(RTLD_NEXT, #fn);        \
+		counter++;                                                     \
+		real(ctx);                                                     \
 	}
 
 WRAP(br_pem_decoder_init, n_pem)
@@ -33,15 +33,16 @@ WRAP(br_skey_decoder_init, n_skey)
 
 /* br_x509_decoder_init has three arguments. */
 void br_x509_decoder_init(void *ctx, void (*dn)(void *, const void *, size_t),
-			  void *dn_ctx);
+                          void *dn_ctx);
 void br_x509_decoder_init(void *ctx, void (*dn)(void *, const void *, size_t),
-			  void *dn_ctx)
+                          void *dn_ctx)
 {
 	static void (*real)(void *, void (*)(void *, const void *, size_t),
-			    void *);
+	                    void *);
 	if (!real)
-		real = (void (*)(void *, void (*)(void *, const void *, size_t),
-				 void *))dlsym(RTLD_NEXT, "br_x509_decoder_init");
+		real =
+		    (void (*)(void *, void (*)(void *, const void *, size_t),
+		              void *))dlsym(RTLD_NEXT, "br_x509_decoder_init");
 	n_x509++;
 	real(ctx, dn, dn_ctx);
 }
@@ -49,8 +50,9 @@ void br_x509_decoder_init(void *ctx, void (*dn)(void *, const void *, size_t),
 __attribute__((destructor)) static void report(void)
 {
 	char buf[96];
-	int n = snprintf(buf, sizeof buf, "countdecode: pem=%u skey=%u x509=%u\n",
-			 n_pem, n_skey, n_x509);
+	int n =
+	    snprintf(buf, sizeof buf, "countdecode: pem=%u skey=%u x509=%u\n",
+	             n_pem, n_skey, n_x509);
 	if (write(2, buf, (size_t)n) < 0)
 		return;
 }

@@ -25,13 +25,13 @@ static void check_msg(const struct tls_err *e)
 	FUZZ_CHECK(end && end > e->msg, "message empty or not terminated");
 	for (const char *p = e->msg; p < end; p++)
 		FUZZ_CHECK((unsigned char)*p >= 0x20 && *p != 0x7f,
-			   "control character in message: %s", e->msg);
+		           "control character in message: %s", e->msg);
 }
 
 static void check_anchors(const struct tls_anchors *a)
 {
-	FUZZ_CHECK(a->n >= 1 && a->n <= a->cap && a->ta, "n %zu cap %zu",
-		   a->n, a->cap);
+	FUZZ_CHECK(a->n >= 1 && a->n <= a->cap && a->ta, "n %zu cap %zu", a->n,
+	           a->cap);
 	for (size_t i = 0; i < a->n; i++) {
 		const br_x509_trust_anchor *t = &a->ta[i];
 
@@ -39,21 +39,21 @@ static void check_anchors(const struct tls_anchors *a)
 		FUZZ_CHECK(!(t->flags & ~BR_X509_TA_CA), "flags %x", t->flags);
 		if (t->pkey.key_type == BR_KEYTYPE_RSA) {
 			FUZZ_CHECK(t->pkey.key.rsa.n && t->pkey.key.rsa.nlen,
-				   "anchor %zu: RSA n", i);
+			           "anchor %zu: RSA n", i);
 			for (size_t k = 0; k < t->pkey.key.rsa.nlen; k++)
 				sink ^= t->pkey.key.rsa.n[k];
 			for (size_t k = 0; k < t->pkey.key.rsa.elen; k++)
 				sink ^= t->pkey.key.rsa.e[k];
 		} else {
 			FUZZ_CHECK(t->pkey.key_type == BR_KEYTYPE_EC,
-				   "anchor %zu: key type %d", i,
-				   t->pkey.key_type);
+			           "anchor %zu: key type %d", i,
+			           t->pkey.key_type);
 			for (size_t k = 0; k < t->pkey.key.ec.qlen; k++)
 				sink ^= t->pkey.key.ec.q[k];
 		}
 		for (size_t j = 0; j < i; j++)
 			FUZZ_CHECK(a->ta[j].dn.data != t->dn.data,
-				   "anchors %zu and %zu share their DN", j, i);
+			           "anchors %zu and %zu share their DN", j, i);
 	}
 }
 

@@ -53,17 +53,17 @@ static int utf8_ok(const unsigned char *p, size_t n)
 static void check_text(const char *s, size_t n)
 {
 	FUZZ_CHECK(strlen(s) == n, "NUL inside the text (%zu of %zu)",
-		   strlen(s), n);
+	           strlen(s), n);
 	FUZZ_CHECK(utf8_ok((const unsigned char *)s, n), "not UTF-8: %s", s);
 	for (size_t i = 0; i < n; i++) {
 		unsigned char c = (unsigned char)s[i];
 
 		if (c == '\n')
 			FUZZ_CHECK(i > 0 && s[i - 1] == '\\',
-				   "bare newline at %zu", i);
+			           "bare newline at %zu", i);
 		else
 			FUZZ_CHECK(c >= 0x20 && c != 0x7f,
-				   "control character %#x at %zu", c, i);
+			           "control character %#x at %zu", c, i);
 	}
 }
 
@@ -105,11 +105,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		k = fmt((const uint8_t *)der, size, caps[i], &out);
 		if (r < 0 || (size_t)r >= caps[i])
 			FUZZ_CHECK(k == -1, "cap %zu: %d (large buffer: %d)",
-				   caps[i], k, r);
+			           caps[i], k, r);
 		else
 			FUZZ_CHECK(k == r && !strcmp(out, ref),
-				   "cap %zu: %d, large buffer %d", caps[i], k,
-				   r);
+			           "cap %zu: %d, large buffer %d", caps[i], k,
+			           r);
 		free(out);
 	}
 	/* Just enough room, and one byte short. */
@@ -124,7 +124,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	/* NULL and empty inputs are refused, not dereferenced. */
 	FUZZ_CHECK(tls_dn_format(NULL, size, ref, big) == -1, "NULL der");
 	FUZZ_CHECK(tls_dn_format((const uint8_t *)der, size, NULL, 16) == -1,
-		   "NULL out");
+	           "NULL out");
 	free(ref);
 	free(der);
 	return 0;

@@ -26,22 +26,22 @@ static void check_msg(const struct tls_err *e)
 	FUZZ_CHECK(end > e->msg, "empty message");
 	for (const char *p = e->msg; p < end; p++)
 		FUZZ_CHECK((unsigned char)*p >= 0x20 && *p != 0x7f,
-			   "control character in message: %s", e->msg);
+		           "control character in message: %s", e->msg);
 }
 
 static void check_pair(const struct tls_keypair *kp)
 {
 	FUZZ_CHECK(kp->key_type == BR_KEYTYPE_RSA ||
-			   kp->key_type == BR_KEYTYPE_EC,
-		   "key type %d", kp->key_type);
+	               kp->key_type == BR_KEYTYPE_EC,
+	           "key type %d", kp->key_type);
 	FUZZ_CHECK(kp->chain && kp->chain_len >= 1, "no chain");
 	FUZZ_CHECK(kp->key_storage, "no key storage");
 	for (size_t i = 0; i < kp->chain_len; i++)
 		FUZZ_CHECK(kp->chain[i].data && kp->chain[i].data_len,
-			   "certificate %zu empty", i);
+		           "certificate %zu empty", i);
 	if (kp->key_type == BR_KEYTYPE_EC)
 		FUZZ_CHECK(kp->sk.ec.x == kp->key_storage && kp->sk.ec.xlen,
-			   "EC key not in its storage");
+		           "EC key not in its storage");
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -78,7 +78,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	} else {
 		check_msg(&e);
 		FUZZ_CHECK(!kp.chain && !kp.key_storage,
-			   "something left to free after an error");
+		           "something left to free after an error");
 	}
 	free(key.data);
 	free(crt.data);

@@ -21,8 +21,9 @@
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 static const char *const names[] = {
-	"SSL_PROTOCOL",		 "SSL_CIPHER",		  "SSL_TLS_SNI_SERVERNAME",
-	"SSL_PEER_CERT_HASH", "SSL_PEER_CERT_SUBJECT", "SSL_ALPN",
+    "SSL_PROTOCOL",           "SSL_CIPHER",
+    "SSL_TLS_SNI_SERVERNAME", "SSL_PEER_CERT_HASH",
+    "SSL_PEER_CERT_SUBJECT",  "SSL_ALPN",
 };
 #define NNAMES 6
 
@@ -103,7 +104,7 @@ static void parse_input(const uint8_t *data, size_t size)
 		back[pos++] = 0;
 	}
 	FUZZ_CHECK(pos + 1 == size, "entries make %zu bytes of %zu", pos + 1,
-		   size);
+	           size);
 	back[pos] = 0;
 	FUZZ_CHECK(!memcmp(back, data, size), "entries differ from block");
 	free(back);
@@ -117,8 +118,8 @@ static void parse_input(const uint8_t *data, size_t size)
 		t.stop_at = 1 + (int)(data[0] % (unsigned)s.n);
 		t.stop_code = 77;
 		FUZZ_CHECK(notif_parse(buf, size, collect, &t) == 77 &&
-				   t.n == t.stop_at,
-			   "callback's return not passed on");
+		               t.n == t.stop_at,
+		           "callback's return not passed on");
 	}
 	free(buf);
 }
@@ -149,8 +150,8 @@ static void round_trip(const uint8_t *data, size_t size)
 		if (p > end)
 			p = end;
 	}
-	f = (struct notif_facts){v[0], v[1], v[2], v[3], v[4],
-				 (set & 0x40) != 0, v[5]};
+	f = (struct notif_facts){
+	    v[0], v[1], v[2], v[3], v[4], (set & 0x40) != 0, v[5]};
 	n = f.alpn_configured ? NNAMES : NNAMES - 1;
 	for (int i = 0; i < n; i++)
 		want += strlen(names[i]) + (v[i] ? 1 + strlen(v[i]) : 0) + 1;
@@ -164,18 +165,18 @@ static void round_trip(const uint8_t *data, size_t size)
 		goto out;
 	}
 	FUZZ_CHECK(len == (ssize_t)want, "built %zd bytes, expected %zu", len,
-		   want);
+	           want);
 	s.buf = buf, s.len = (size_t)len;
 	r = notif_parse(buf, (size_t)len, collect, &s);
 	FUZZ_CHECK(r == 0, "own block refused: %s", notif_strerror(r));
 	FUZZ_CHECK(s.n == n, "%d entries of %d", s.n, n);
 	for (int i = 0; i < n; i++) {
 		FUZZ_CHECK(!strcmp(s.name[i], names[i]), "entry %d is %s", i,
-			   s.name[i]);
-		FUZZ_CHECK(!v[i] == !s.value[i], "%s: set %d, got %d",
-			   names[i], !!v[i], !!s.value[i]);
+		           s.name[i]);
+		FUZZ_CHECK(!v[i] == !s.value[i], "%s: set %d, got %d", names[i],
+		           !!v[i], !!s.value[i]);
 		FUZZ_CHECK(!v[i] || !strcmp(v[i], s.value[i]),
-			   "%s: value differs", names[i]);
+		           "%s: value differs", names[i]);
 	}
 out:
 	free(buf);

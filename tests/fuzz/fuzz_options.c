@@ -20,14 +20,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 #define MAX_ARGS 64
 
-
 static void check_alpn(const char *list)
 {
 	const char *names[TLSCONF_ALPN_MAX];
 	char buf[1024], join[1024];
 	size_t pos = 0;
-	int n = tlsconf_alpn_split(list, buf, sizeof buf, names,
-				   TLSCONF_ALPN_MAX);
+	int n =
+	    tlsconf_alpn_split(list, buf, sizeof buf, names, TLSCONF_ALPN_MAX);
 
 	FUZZ_CHECK(n == -1 || (n >= 1 && n <= TLSCONF_ALPN_MAX), "%d", n);
 	if (n < 0)
@@ -37,9 +36,9 @@ static void check_alpn(const char *list)
 		size_t l = strlen(names[i]);
 
 		FUZZ_CHECK(names[i] >= buf && names[i] < buf + sizeof buf,
-			   "name outside the buffer");
+		           "name outside the buffer");
 		FUZZ_CHECK(l >= 1 && l <= 255 && !strchr(names[i], ','),
-			   "bad name %s", names[i]);
+		           "bad name %s", names[i]);
 		FUZZ_CHECK(pos + l + 1 <= sizeof join, "too long");
 		if (i)
 			join[pos++] = ',';
@@ -51,11 +50,11 @@ static void check_alpn(const char *list)
 }
 
 static void check_options(const struct tlsd_options *o, int argc, char **argv,
-			  enum options_program prog)
+                          enum options_program prog)
 {
 	FUZZ_CHECK(o->close_notify == 0 || o->close_notify == 1, "-S/-s");
 	FUZZ_CHECK(o->enforce_close_notify == 0 || o->enforce_close_notify == 1,
-		   "-J/-j");
+	           "-J/-j");
 	FUZZ_CHECK(o->client_cert >= 0 && o->client_cert <= 2, "-Y/-y");
 	FUZZ_CHECK(o->keep_env == 0 || o->keep_env == 1, "-Z/-z");
 	FUZZ_CHECK(o->alpn_strict == 0 || o->alpn_strict == 1, "strict");
@@ -105,7 +104,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	i = options_parse(argc, argv, &o, prog, &err);
 	FUZZ_CHECK(i == -1 || (i >= 1 && i <= argc), "returned %d of %d", i,
-		   argc);
+	           argc);
 	for (int k = 0; k <= argc; k++)
 		FUZZ_CHECK(argv[k] == save[k], "argv permuted");
 	if (i < 0) {
@@ -113,14 +112,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		/* one line, no terminal escapes, whatever was typed */
 		for (const char *c = err; *c; c++)
 			FUZZ_CHECK((unsigned char)*c >= 0x20 && *c != 0x7f,
-				   "control character in: %s", err);
+			           "control character in: %s", err);
 	} else {
 		check_options(&o, argc, argv, prog);
 		/* Parsing stopped at an operand, or after "--". */
 		if (i < argc)
 			FUZZ_CHECK(!strcmp(argv[i - 1], "--") ||
-					   argv[i][0] != '-' || !strcmp(argv[i], "-"),
-				   "stopped at %s", argv[i]);
+			               argv[i][0] != '-' ||
+			               !strcmp(argv[i], "-"),
+			           "stopped at %s", argv[i]);
 	}
 	/* Parsing again gives the same answer (getopt's state is reset). */
 	i2 = options_parse(argc, argv, &o2, prog, &err2);

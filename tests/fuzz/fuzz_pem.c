@@ -21,7 +21,7 @@
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 static const char b64[] =
-	"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
 
 struct out {
 	unsigned char *p;
@@ -40,7 +40,7 @@ static void put(struct out *o, const void *s, size_t n)
 }
 
 static void encode(struct out *o, const char *name, const unsigned char *d,
-		   size_t n)
+                   size_t n)
 {
 	size_t col = 0;
 
@@ -96,22 +96,22 @@ static void br_append(void *ctx, const void *buf, size_t len)
 
 /* BearSSL's decoder on canonical text: how many objects it saw. */
 static size_t bearssl_decode(const struct out *text, struct bearssl_obj *objs,
-			     size_t max)
+                             size_t max)
 {
 	br_pem_decoder_context pc;
 	size_t pos = 0, n = 0;
 
 	br_pem_decoder_init(&pc);
 	while (pos < text->len) {
-		size_t k = br_pem_decoder_push(&pc, text->p + pos,
-					       text->len - pos);
+		size_t k =
+		    br_pem_decoder_push(&pc, text->p + pos, text->len - pos);
 		int ev = br_pem_decoder_event(&pc);
 
 		pos += k;
 		if (ev == BR_PEM_BEGIN_OBJ) {
 			FUZZ_CHECK(n < max, "too many objects");
 			snprintf(objs[n].name, sizeof objs[n].name, "%s",
-				 br_pem_decoder_name(&pc));
+			         br_pem_decoder_name(&pc));
 			br_pem_decoder_setdest(&pc, br_append, &objs[n].data);
 			n++;
 		} else if (ev == BR_PEM_ERROR) {
@@ -148,8 +148,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 		FUZZ_CHECK(memchr(o->name, 0, sizeof o->name), "name %zu", i);
 		FUZZ_CHECK(o->off == end && o->off + o->len <= pf.len,
-			   "object %zu at %zu+%zu of %zu", i, o->off, o->len,
-			   pf.len);
+		           "object %zu at %zu+%zu of %zu", i, o->off, o->len,
+		           pf.len);
 		end = o->off + o->len;
 		canon &= name_ok(o->name);
 	}
@@ -163,11 +163,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	bad = pem_decode(&again, text.p, text.len);
 	FUZZ_CHECK(!bad, "own canonical output refused: %s", bad);
 	FUZZ_CHECK(again.n == pf.n && again.len == pf.len &&
-			   !memcmp(again.buf, pf.buf, pf.len),
-		   "re-encoded objects differ");
+	               !memcmp(again.buf, pf.buf, pf.len),
+	           "re-encoded objects differ");
 	for (size_t i = 0; i < pf.n; i++)
 		FUZZ_CHECK(!strcmp(again.obj[i].name, pf.obj[i].name),
-			   "name %zu differs", i);
+		           "name %zu differs", i);
 	pem_free(&again);
 
 	{
@@ -175,17 +175,17 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 		n = bearssl_decode(&text, objs, 64);
 		FUZZ_CHECK(n == pf.n, "BearSSL saw %zu objects, we %zu", n,
-			   pf.n);
+		           pf.n);
 		for (size_t i = 0; i < n; i++) {
 			FUZZ_CHECK(!strcmp(objs[i].name, pf.obj[i].name),
-				   "BearSSL name %zu: %s / %s", i, objs[i].name,
-				   pf.obj[i].name);
-			FUZZ_CHECK(objs[i].data.len == pf.obj[i].len &&
-					   (!pf.obj[i].len ||
-					    !memcmp(objs[i].data.p,
-						    pf.buf + pf.obj[i].off,
-						    pf.obj[i].len)),
-				   "BearSSL bytes %zu differ", i);
+			           "BearSSL name %zu: %s / %s", i, objs[i].name,
+			           pf.obj[i].name);
+			FUZZ_CHECK(
+			    objs[i].data.len == pf.obj[i].len &&
+			        (!pf.obj[i].len ||
+			         !memcmp(objs[i].data.p, pf.buf + pf.obj[i].off,
+			                 pf.obj[i].len)),
+			    "BearSSL bytes %zu differ", i);
 			free(objs[i].data.p);
 			memset(&objs[i], 0, sizeof objs[i]);
 		}

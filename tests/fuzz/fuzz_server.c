@@ -44,17 +44,17 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	fz_run(data, size, &o);
 	if (verbose)
 		fprintf(stderr,
-			"config %02x %02x, %zu client bytes: status %d err %d "
-			"(%s), exit %d, handshake %d, net in %llu out %llu "
-			"(%zu records%s), app in %llu out %llu%s\n",
-			size > 0 ? data[0] : 0, size > 1 ? data[1] : 0,
-			size > 2 ? size - 2 : 0, o.res.status, o.res.err,
-			o.res.what ? o.res.what : "-", o.exit_code,
-			o.handshakes, (unsigned long long)o.res.net_bytes_in,
-			(unsigned long long)o.res.net_bytes_out, o.net_records,
-			o.net_shut ? ", shut" : "",
-			(unsigned long long)o.res.app_bytes_in,
-			(unsigned long long)o.res.app_bytes_out,
-			o.app_closed ? ", fdw closed" : "");
+		        "config %02x %02x, %zu client bytes: status %d err %d "
+		        "(%s), exit %d, handshake %d, net in %llu out %llu "
+		        "(%zu records%s), app in %llu out %llu%s\n",
+		        size > 0 ? data[0] : 0, size > 1 ? data[1] : 0,
+		        size > 2 ? size - 2 : 0, o.res.status, o.res.err,
+		        o.res.what ? o.res.what : "-", o.exit_code,
+		        o.handshakes, (unsigned long long)o.res.net_bytes_in,
+		        (unsigned long long)o.res.net_bytes_out, o.net_records,
+		        o.net_shut ? ", shut" : "",
+		        (unsigned long long)o.res.app_bytes_in,
+		        (unsigned long long)o.res.app_bytes_out,
+		        o.app_closed ? ", fdw closed" : "");
 	return 0;
 }

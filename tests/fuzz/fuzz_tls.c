@@ -93,13 +93,14 @@ static void d_name(struct der *out)
 
 static void make_keypair(void)
 {
-	static const unsigned char ecdsa_sha256[] = {
-		0x30, 0x0a, 0x06, 0x08, 0x2a, 0x86, 0x48, 0xce, 0x3d, 0x04, 0x03, 0x02};
+	static const unsigned char ecdsa_sha256[] = {0x30, 0x0a, 0x06, 0x08,
+	                                             0x2a, 0x86, 0x48, 0xce,
+	                                             0x3d, 0x04, 0x03, 0x02};
 	static const unsigned char v3[] = {0xa0, 0x03, 0x02, 0x01, 0x02};
 	static const unsigned char serial[] = {0x02, 0x01, 0x01};
 	static const unsigned char alg[] = {
-		0x30, 0x13, 0x06, 0x07, 0x2a, 0x86, 0x48, 0xce, 0x3d, 0x02, 0x01,
-		0x06, 0x08, 0x2a, 0x86, 0x48, 0xce, 0x3d, 0x03, 0x01, 0x07};
+	    0x30, 0x13, 0x06, 0x07, 0x2a, 0x86, 0x48, 0xce, 0x3d, 0x02, 0x01,
+	    0x06, 0x08, 0x2a, 0x86, 0x48, 0xce, 0x3d, 0x03, 0x01, 0x07};
 	static const char nb[] = "000101000000Z", na[] = "20991231235959Z";
 	const br_ec_impl *ec = br_ec_get_default();
 	br_hmac_drbg_context rng;
@@ -112,7 +113,7 @@ static void make_keypair(void)
 
 	br_hmac_drbg_init(&rng, &br_sha256_vtable, "s6-tlsd fuzz key", 16);
 	FUZZ_CHECK(br_ec_keygen(&rng.vtable, ec, &sk, sk_buf, BR_EC_secp256r1),
-		   "br_ec_keygen");
+	           "br_ec_keygen");
 	FUZZ_CHECK(br_ec_compute_pub(ec, &pk, pk_buf, &sk), "compute_pub");
 	key_der_len = br_encode_ec_raw_der(NULL, &sk, &pk);
 	FUZZ_CHECK(key_der_len && key_der_len <= sizeof key_der, "key DER");
@@ -137,7 +138,7 @@ static void make_keypair(void)
 	br_sha256_update(&h, tbs.b, tbs.n);
 	br_sha256_out(&h, hash);
 	siglen = br_ecdsa_sign_asn1_get_default()(ec, &br_sha256_vtable, hash,
-						   &sk, sig);
+	                                          &sk, sig);
 	FUZZ_CHECK(siglen, "ECDSA signature");
 	d_raw(&sigbits, "", 1);
 	d_raw(&sigbits, sig, siglen);
@@ -196,8 +197,8 @@ void fz_init(void)
 	write_file(crt, cert_der, cert_der_len);
 	tls_keyset_init(&keys, 0);
 	for (size_t i = 0; i < 3; i++)
-		FUZZ_CHECK(!tls_keyset_add(&keys, names[i], key, crt, &e),
-			   "%s", e.msg);
+		FUZZ_CHECK(!tls_keyset_add(&keys, names[i], key, crt, &e), "%s",
+		           e.msg);
 	/* The certificate is its own anchor: a pinned self-signed client
 	 * certificate (direct trust), the same key as the server's. */
 	FUZZ_CHECK(!tls_anchors_load(&anchors, crt, NULL, &e), "%s", e.msg);
@@ -226,18 +227,18 @@ static void server_setup(unsigned c0)
 
 	keys.snilevel = cfg_sni(c0);
 	scfg = (struct tls_server_config){
-		.keys = &keys,
-		.client_auth = (int)cfg_auth(c0),
-		.anchors = &anchors,
-		.alpn = alpn ? alpn_names : NULL,
-		.alpn_num = alpn ? 2 : 0,
-		.alpn_strict = (c0 & FZ_ALPN_STRICT) != 0,
+	    .keys = &keys,
+	    .client_auth = (int)cfg_auth(c0),
+	    .anchors = &anchors,
+	    .alpn = alpn ? alpn_names : NULL,
+	    .alpn_num = alpn ? 2 : 0,
+	    .alpn_strict = (c0 & FZ_ALPN_STRICT) != 0,
 	};
 	FUZZ_CHECK(!tls_server_init(&srv, &scfg, &e), "%s", e.msg);
 	/* Deterministic from here: the server random, the ECDHE key (and
 	 * ECDSA signatures are deterministic in BearSSL). */
 	br_hmac_drbg_init(&srv.sc.eng.rng, &br_sha256_vtable, seed,
-			  sizeof seed - 1);
+	                  sizeof seed - 1);
 }
 
 /* ---- on_handshake: what s6-tlsd-io's notify() does, and checks ---- */
@@ -271,16 +272,16 @@ static void on_handshake(void *p)
 	FUZZ_CHECK(st & (BR_SSL_SENDAPP | BR_SSL_RECVAPP), "state %#x", st);
 	tls_server_session_info(&srv, &si);
 	FUZZ_CHECK(si.cipher && strcmp(si.cipher, "UNKNOWN"),
-		   "unknown suite %#x", srv.sc.eng.session.cipher_suite);
+	           "unknown suite %#x", srv.sc.eng.session.cipher_suite);
 	if (cfg_auth(hc->c0) == 2)
 		FUZZ_CHECK(si.peer_hash && tls_peercert_valid(&srv.peer),
-			   "-y and no valid client certificate");
+		           "-y and no valid client certificate");
 	if (si.peer_hash)
 		FUZZ_CHECK(strlen(si.peer_hash) == 71, "%s", si.peer_hash);
 	if (si.alpn)
 		FUZZ_CHECK((hc->c0 & FZ_ALPN) && (!strcmp(si.alpn, "h2") ||
-						  !strcmp(si.alpn, "http/1.1")),
-			   "ALPN %s", si.alpn);
+		                                  !strcmp(si.alpn, "http/1.1")),
+		           "ALPN %s", si.alpn);
 	if (cfg_sni(hc->c0) == 2) {
 		FUZZ_CHECK(si.sni, "-k 2 and no server name");
 		i = tls_keyset_select(&keys, si.sni);
@@ -296,7 +297,7 @@ static void on_handshake(void *p)
 	len = notif_build(block, sizeof block, &f);
 	FUZZ_CHECK(len > 0, "notification block does not fit");
 	FUZZ_CHECK(notif_parse(block, (size_t)len, notif_cb, &n) == 0,
-		   "own notification block refused");
+	           "own notification block refused");
 	FUZZ_CHECK(n == 5 + f.alpn_configured, "%d entries", n);
 }
 
@@ -349,16 +350,16 @@ static void recs_feed(struct recs *r, const unsigned char *p, size_t n)
 			continue;
 		r->hdr_len = 0;
 		r->body_left = (size_t)r->hdr[3] << 8 | r->hdr[4];
-		FUZZ_CHECK(r->hdr[0] >= 20 && r->hdr[0] <= 23,
-			   "record type %u", r->hdr[0]);
+		FUZZ_CHECK(r->hdr[0] >= 20 && r->hdr[0] <= 23, "record type %u",
+		           r->hdr[0]);
 		/* BearSSL sends an alert it fails with before a version is
 		 * agreed (a TLS 1.1 ClientHello: protocol_version) with
 		 * version 0.0 in the record header. */
 		FUZZ_CHECK((r->hdr[1] == 3 && r->hdr[2] <= 3) ||
-				   (r->hdr[0] == 21 && !r->hdr[1] && !r->hdr[2]),
-			   "record version %u.%u", r->hdr[1], r->hdr[2]);
+		               (r->hdr[0] == 21 && !r->hdr[1] && !r->hdr[2]),
+		           "record version %u.%u", r->hdr[1], r->hdr[2]);
 		FUZZ_CHECK(r->body_left > 0 && r->body_left <= 16384 + 2048,
-			   "record length %zu", r->body_left);
+		           "record length %zu", r->body_left);
 	}
 }
 
@@ -379,7 +380,7 @@ static int drain(int fd, size_t *count, struct recs *r)
 			return 1;
 		if (n < 0) {
 			FUZZ_CHECK(errno == EAGAIN, "drain: %s",
-				   strerror(errno));
+			           strerror(errno));
 			return 0;
 		}
 		*count += (size_t)n;
@@ -397,9 +398,8 @@ static int drain(int fd, size_t *count, struct recs *r)
 #define APP_SMALL 300
 #define APP_BULK (96 * 1024)
 
-static void check_outcome(const struct fz_outcome *o, unsigned c0,
-			  unsigned c1, size_t clen, size_t app_len,
-			  const struct recs *r)
+static void check_outcome(const struct fz_outcome *o, unsigned c0, unsigned c1,
+                          size_t clen, size_t app_len, const struct recs *r)
 {
 	const struct tunnel_result *res = &o->res;
 	int hs = o->handshakes;
@@ -410,42 +410,43 @@ static void check_outcome(const struct fz_outcome *o, unsigned c0,
 	 * app that is gone (EPIPE on fdw) makes the run an error once both
 	 * directions are done: the client's bytes it did not take are lost. */
 	FUZZ_CHECK(res->status != TUNNEL_ERR_RING &&
-			   res->status != TUNNEL_ERR_TIMEOUT &&
-			   (res->status != TUNNEL_ERR_IO ||
-			    ((c1 & FZA_GONE) && res->err == -EPIPE)),
-		   "status %d err %d (%s)", res->status, res->err,
-		   res->what ? res->what : "?");
+	               res->status != TUNNEL_ERR_TIMEOUT &&
+	               (res->status != TUNNEL_ERR_IO ||
+	                ((c1 & FZA_GONE) && res->err == -EPIPE)),
+	           "status %d err %d (%s)", res->status, res->err,
+	           res->what ? res->what : "?");
 	if (res->status == TUNNEL_ERR_IO)
 		FUZZ_CHECK(hs == 1 && o->net_shut,
-			   "EPIPE before the handshake or the end");
+		           "EPIPE before the handshake or the end");
 	if (res->status == TUNNEL_DONE) {
 		FUZZ_CHECK(hs == 1, "done without a handshake");
 		FUZZ_CHECK(o->net_shut, "done, network output not shut down");
 		FUZZ_CHECK((c1 & FZA_GONE) || o->app_closed,
-			   "done, fdw not closed");
+		           "done, fdw not closed");
 		FUZZ_CHECK(recs_boundary(r), "done, last record cut");
 	}
 	if (res->status == TUNNEL_ERR_EOF_HANDSHAKE)
 		FUZZ_CHECK(!hs, "EOF in handshake after the handshake");
 	if (res->status == TUNNEL_ERR_UNSENT)
 		FUZZ_CHECK(res->err > 0 && (size_t)res->err <= app_len,
-			   "unsent %d", res->err);
+		           "unsent %d", res->err);
 	if (res->app_bytes_out || res->app_bytes_in)
 		FUZZ_CHECK(hs == 1, "app bytes moved before the handshake");
 	FUZZ_CHECK(res->net_bytes_in <= clen, "read %llu of %zu",
-		   (unsigned long long)res->net_bytes_in, clen);
+	           (unsigned long long)res->net_bytes_in, clen);
 	FUZZ_CHECK(res->app_bytes_in <= app_len, "app in %llu",
-		   (unsigned long long)res->app_bytes_in);
+	           (unsigned long long)res->app_bytes_in);
 	FUZZ_CHECK(res->net_bytes_out <= o->net_out, "net out %llu > %zu",
-		   (unsigned long long)res->net_bytes_out, o->net_out);
+	           (unsigned long long)res->net_bytes_out, o->net_out);
 	if (!(c1 & FZA_GONE))
 		FUZZ_CHECK(res->app_bytes_out == o->app_out,
-			   "app out %llu, app got %zu",
-			   (unsigned long long)res->app_bytes_out, o->app_out);
+		           "app out %llu, app got %zu",
+		           (unsigned long long)res->app_bytes_out, o->app_out);
 	FUZZ_CHECK(o->exit_code == (res->status == TUNNEL_DONE ? EXIT_TLS_OK
-			: res->status <= TUNNEL_ERR_IO ? EXIT_TLS_SYS
-						       : EXIT_TLS_RUN),
-		   "exit code %d for status %d", o->exit_code, res->status);
+	                            : res->status <= TUNNEL_ERR_IO
+	                                ? EXIT_TLS_SYS
+	                                : EXIT_TLS_RUN),
+	           "exit code %d for status %d", o->exit_code, res->status);
 }
 
 void fz_run(const uint8_t *data, size_t size, struct fz_outcome *o)
@@ -454,16 +455,17 @@ void fz_run(const uint8_t *data, size_t size, struct fz_outcome *o)
 	unsigned c0 = size > 0 ? data[0] : 0, c1 = size > 1 ? data[1] : 0;
 	const uint8_t *client = data + (size > 2 ? 2 : size);
 	size_t clen = size > 2 ? size - 2 : 0;
-	size_t app_len = c1 & FZA_SILENT ? 0 : c1 & FZA_BULK ? APP_BULK
-							    : APP_SMALL;
+	size_t app_len = c1 & FZA_SILENT ? 0
+	                 : c1 & FZA_BULK ? APP_BULK
+	                                 : APP_SMALL;
 	struct hs_ctx hc = {o, c0};
 	struct tunnel_config cfg = {
-		.engine = engine,
-		.close_notify = (c0 & FZ_CLOSE_NOTIFY) != 0,
-		.enforce_close_notify = (c0 & FZ_ENFORCE) != 0,
-		.handshake_timeout_ms = c1 & FZA_TIMER ? 60000 : 0,
-		.on_handshake = on_handshake,
-		.ctx = &hc,
+	    .engine = engine,
+	    .close_notify = (c0 & FZ_CLOSE_NOTIFY) != 0,
+	    .enforce_close_notify = (c0 & FZ_ENFORCE) != 0,
+	    .handshake_timeout_ms = c1 & FZA_TIMER ? 60000 : 0,
+	    .on_handshake = on_handshake,
+	    .ctx = &hc,
 	};
 	struct tunnel_fds fds;
 	struct recs recs = {.hdr_len = 0};
@@ -482,7 +484,7 @@ void fz_run(const uint8_t *data, size_t size, struct fz_outcome *o)
 	for (size_t i = 0; i < app_len; i++)
 		app[i] = (unsigned char)(i * 7 + 1);
 	FUZZ_CHECK(!socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv),
-		   "socketpair: %s", strerror(errno));
+	           "socketpair: %s", strerror(errno));
 	FUZZ_CHECK(!pipe2(ain, O_CLOEXEC) && !pipe2(aout, O_CLOEXEC), "pipe");
 	set_bufs(sv[0], 4 << 20);
 	set_bufs(sv[1], 4 << 20);
@@ -500,10 +502,10 @@ void fz_run(const uint8_t *data, size_t size, struct fz_outcome *o)
 	server_setup(c0);
 	fds = (struct tunnel_fds){sv[1], sv[1], ain[0], aout[1]};
 	FUZZ_CHECK(!tunnel_init(&tun, tls_server_engine(&srv), &fds, &cfg),
-		   "tunnel_init");
+	           "tunnel_init");
 	tunnel_run(&tun, &o->res);
-	o->exit_code = outcome_exit_code(&o->res, cfg.handshake_timeout_ms,
-					 msg, sizeof msg);
+	o->exit_code = outcome_exit_code(&o->res, cfg.handshake_timeout_ms, msg,
+	                                 sizeof msg);
 
 	fcntl(sv[0], F_SETFL, O_NONBLOCK);
 	o->net_shut = drain(sv[0], &o->net_out, &recs);
@@ -513,8 +515,8 @@ void fz_run(const uint8_t *data, size_t size, struct fz_outcome *o)
 		/* EOF only if the tunnel closed fdw (checked below). */
 		o->app_closed = drain(aout[0], &o->app_out, NULL);
 		FUZZ_CHECK(o->app_closed == !fd_open(aout[1]),
-			   "fdw EOF %d, still open %d", o->app_closed,
-			   fd_open(aout[1]));
+		           "fdw EOF %d, still open %d", o->app_closed,
+		           fd_open(aout[1]));
 		close(aout[0]);
 	}
 	if (fd_open(aout[1]))
@@ -526,7 +528,7 @@ void fz_run(const uint8_t *data, size_t size, struct fz_outcome *o)
 	probe = dup(2);
 	close(probe);
 	FUZZ_CHECK(probe == fd_baseline, "descriptor leak: next fd %d, was %d",
-		   probe, fd_baseline);
+	           probe, fd_baseline);
 }
 
 /* ---- seeds: full sessions of a BearSSL client ---- */
@@ -550,15 +552,15 @@ static void bytes_add(struct bytes *b, const void *p, size_t n)
 struct session {
 	const char *name;
 	unsigned char c0, c1;
-	const char *sni;     /* the client's server name, NULL: none */
-	uint16_t suite;      /* the client offers only this one; 0: all */
-	int client_cert;     /* the client presents the certificate */
-	int alpn;            /* the client offers "http/1.1" */
-	size_t data;         /* app bytes from the client */
-	size_t chunk;        /* ... flushed every chunk bytes */
-	int renegotiate;     /* asks for a renegotiation */
-	int close_notify;    /* ends with close_notify (else plain EOF) */
-	int expect;          /* the replay's status */
+	const char *sni;  /* the client's server name, NULL: none */
+	uint16_t suite;   /* the client offers only this one; 0: all */
+	int client_cert;  /* the client presents the certificate */
+	int alpn;         /* the client offers "http/1.1" */
+	size_t data;      /* app bytes from the client */
+	size_t chunk;     /* ... flushed every chunk bytes */
+	int renegotiate;  /* asks for a renegotiation */
+	int close_notify; /* ends with close_notify (else plain EOF) */
+	int expect;       /* the replay's status */
 };
 
 static br_ssl_client_context cc;
@@ -568,7 +570,7 @@ static unsigned char cbuf[BR_SSL_BUFSIZE_BIDI];
 
 /* Moves records both ways until nothing moves; logs the client's. */
 static void mem_pump(br_ssl_engine_context *c, br_ssl_engine_context *s,
-		     struct bytes *log)
+                     struct bytes *log)
 {
 	int moved;
 
@@ -622,18 +624,19 @@ static int make_session(const struct session *ss, struct bytes *log)
 	if (ss->alpn)
 		br_ssl_engine_set_protocol_names(c, calpn, 1);
 	if (ss->client_cert)
-		br_ssl_client_set_single_ec(&cc, &chain, 1, &sk,
-					    BR_KEYTYPE_SIGN, BR_KEYTYPE_EC,
-					    br_ec_get_default(),
-					    br_ecdsa_sign_asn1_get_default());
+		br_ssl_client_set_single_ec(
+		    &cc, &chain, 1, &sk, BR_KEYTYPE_SIGN, BR_KEYTYPE_EC,
+		    br_ec_get_default(), br_ecdsa_sign_asn1_get_default());
 	br_ssl_engine_set_buffer(c, cbuf, sizeof cbuf, 1);
 	if (!br_ssl_client_reset(&cc, ss->sni, 0))
 		return -1;
 	mem_pump(c, s, log);
 	if (!(br_ssl_engine_current_state(c) & BR_SSL_SENDAPP)) {
-		fprintf(stderr, "seed %s: handshake failed: client %d, "
-			"server %d\n", ss->name, br_ssl_engine_last_error(c),
-			br_ssl_engine_last_error(s));
+		fprintf(stderr,
+		        "seed %s: handshake failed: client %d, "
+		        "server %d\n",
+		        ss->name, br_ssl_engine_last_error(c),
+		        br_ssl_engine_last_error(s));
 		return -1;
 	}
 	while (sent < ss->data) {
@@ -646,7 +649,9 @@ static int make_session(const struct session *ss, struct bytes *log)
 		if (ss->chunk && k > ss->chunk)
 			k = ss->chunk;
 		for (size_t i = 0; i < k; i++)
-			buf[i] = (unsigned char)("GET / HTTP/1.1\r\n"[(sent + i) % 16]);
+			buf[i] =
+			    (unsigned char)("GET / HTTP/1.1\r\n"[(sent + i) %
+			                                         16]);
 		br_ssl_engine_sendapp_ack(c, k);
 		sent += k;
 		br_ssl_engine_flush(c, 0);
@@ -668,48 +673,50 @@ int fz_write_seeds(const char *dir)
 	/* A session that ends with the client's close_notify while the app
 	 * still has bytes to send may end DONE or UNSENT, depending on when
 	 * the tunnel reads the app: any status (ANY) is fine there. */
-	enum { DONE = TUNNEL_DONE, TRUNC = TUNNEL_ERR_NO_CLOSE_NOTIFY, ANY = -1 };
+	enum {
+		DONE = TUNNEL_DONE,
+		TRUNC = TUNNEL_ERR_NO_CLOSE_NOTIFY,
+		ANY = -1
+	};
 	static const struct session list[] = {
-		{"plain", 0, 0, NULL, 0, 0, 0, 18, 0, 0, 1, ANY},
-		{"plain-eof", 0, 0, NULL, 0, 0, 0, 18, 0, 0, 0, DONE},
-		{"plain-eof-J", FZ_ENFORCE, 0, NULL, 0, 0, 0, 18, 0, 0, 0, TRUNC},
-		{"close-notify-S", FZ_CLOSE_NOTIFY, FZA_SILENT, NULL, 0, 0, 0, 100,
-		 0, 0, 1, DONE},
-		{"sni-alpn", FZ_ALPN | 2 << FZ_SNI_SHIFT, 0, "www.example.com", 0,
-		 0, 1, 40, 0, 0, 1, ANY},
-		{"sni-alpn-strict", FZ_ALPN | FZ_ALPN_STRICT | 1 << FZ_SNI_SHIFT,
-		 FZA_TIMER, "localhost", 0, 0, 1, 40, 0, 0, 1, ANY},
-		{"client-cert-Y", 1, 0, "localhost", 0, 1, 0, 18, 0, 0, 1, ANY},
-		{"client-cert-y", 2 | FZ_CLOSE_NOTIFY | FZ_ENFORCE, FZA_SILENT, NULL,
-		 0, 1, 0, 18, 0, 0, 1, DONE},
-		{"no-client-cert-Y", 1, FZA_SILENT, NULL, 0, 0, 0, 18, 0, 0, 1,
-		 DONE},
-		{"chacha20", 0, 0, NULL,
-		 BR_TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256, 0, 0, 300, 0,
-		 0, 1, ANY},
-		{"aes128-gcm", 0, 0, NULL,
-		 BR_TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256, 0, 0, 300, 0, 0, 1,
-		 ANY},
-		{"aes256-gcm", 0, 0, NULL,
-		 BR_TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384, 0, 0, 300, 0, 0, 1,
-		 ANY},
-		{"aes128-cbc-sha256", 0, 0, NULL,
-		 BR_TLS_ECDHE_ECDSA_WITH_AES_128_CBC_SHA256, 0, 0, 300, 0, 0, 1,
-		 ANY},
-		{"aes256-cbc-sha384", 0, 0, NULL,
-		 BR_TLS_ECDHE_ECDSA_WITH_AES_256_CBC_SHA384, 0, 0, 300, 0, 0, 1,
-		 ANY},
-		{"aes128-cbc-sha", 0, 0, NULL,
-		 BR_TLS_ECDHE_ECDSA_WITH_AES_128_CBC_SHA, 0, 0, 300, 0, 0, 1,
-		 ANY},
-		/* the client's close_notify comes before the app's 96 KiB
-		 * are sent: TUNNEL_ERR_UNSENT */
-		{"aes256-cbc-sha-unsent", 0, FZA_BULK, NULL,
-		 BR_TLS_ECDHE_ECDSA_WITH_AES_256_CBC_SHA, 0, 0, 300, 0, 0, 1,
-		 -1},
-		{"tiny-records", 0, 0, NULL, 0, 0, 0, 40, 1, 0, 1, ANY},
-		{"bulk", 0, FZA_BULK, NULL, 0, 0, 0, 40000, 0, 0, 0, DONE},
-		{"renegotiate", 0, 0, NULL, 0, 0, 0, 18, 0, 1, 1, -1},
+	    {"plain", 0, 0, NULL, 0, 0, 0, 18, 0, 0, 1, ANY},
+	    {"plain-eof", 0, 0, NULL, 0, 0, 0, 18, 0, 0, 0, DONE},
+	    {"plain-eof-J", FZ_ENFORCE, 0, NULL, 0, 0, 0, 18, 0, 0, 0, TRUNC},
+	    {"close-notify-S", FZ_CLOSE_NOTIFY, FZA_SILENT, NULL, 0, 0, 0, 100,
+	     0, 0, 1, DONE},
+	    {"sni-alpn", FZ_ALPN | 2 << FZ_SNI_SHIFT, 0, "www.example.com", 0,
+	     0, 1, 40, 0, 0, 1, ANY},
+	    {"sni-alpn-strict", FZ_ALPN | FZ_ALPN_STRICT | 1 << FZ_SNI_SHIFT,
+	     FZA_TIMER, "localhost", 0, 0, 1, 40, 0, 0, 1, ANY},
+	    {"client-cert-Y", 1, 0, "localhost", 0, 1, 0, 18, 0, 0, 1, ANY},
+	    {"client-cert-y", 2 | FZ_CLOSE_NOTIFY | FZ_ENFORCE, FZA_SILENT,
+	     NULL, 0, 1, 0, 18, 0, 0, 1, DONE},
+	    {"no-client-cert-Y", 1, FZA_SILENT, NULL, 0, 0, 0, 18, 0, 0, 1,
+	     DONE},
+	    {"chacha20", 0, 0, NULL,
+	     BR_TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256, 0, 0, 300, 0, 0,
+	     1, ANY},
+	    {"aes128-gcm", 0, 0, NULL,
+	     BR_TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256, 0, 0, 300, 0, 0, 1,
+	     ANY},
+	    {"aes256-gcm", 0, 0, NULL,
+	     BR_TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384, 0, 0, 300, 0, 0, 1,
+	     ANY},
+	    {"aes128-cbc-sha256", 0, 0, NULL,
+	     BR_TLS_ECDHE_ECDSA_WITH_AES_128_CBC_SHA256, 0, 0, 300, 0, 0, 1,
+	     ANY},
+	    {"aes256-cbc-sha384", 0, 0, NULL,
+	     BR_TLS_ECDHE_ECDSA_WITH_AES_256_CBC_SHA384, 0, 0, 300, 0, 0, 1,
+	     ANY},
+	    {"aes128-cbc-sha", 0, 0, NULL,
+	     BR_TLS_ECDHE_ECDSA_WITH_AES_128_CBC_SHA, 0, 0, 300, 0, 0, 1, ANY},
+	    /* the client's close_notify comes before the app's 96 KiB
+	     * are sent: TUNNEL_ERR_UNSENT */
+	    {"aes256-cbc-sha-unsent", 0, FZA_BULK, NULL,
+	     BR_TLS_ECDHE_ECDSA_WITH_AES_256_CBC_SHA, 0, 0, 300, 0, 0, 1, -1},
+	    {"tiny-records", 0, 0, NULL, 0, 0, 0, 40, 1, 0, 1, ANY},
+	    {"bulk", 0, FZA_BULK, NULL, 0, 0, 0, 40000, 0, 0, 0, DONE},
+	    {"renegotiate", 0, 0, NULL, 0, 0, 0, 18, 0, 1, 1, -1},
 	};
 	char path[4096];
 	int n = 0;
@@ -728,10 +735,11 @@ int fz_write_seeds(const char *dir)
 		}
 		/* The replay must get as far: the server is deterministic. */
 		fz_run(log.p, log.n, &o);
-		fprintf(stderr, "seed %-18s %6zu bytes: status %d (%s), "
-			"handshake %d, app got %zu\n", ss->name, log.n,
-			o.res.status, o.res.what ? o.res.what : "-",
-			o.handshakes, o.app_out);
+		fprintf(stderr,
+		        "seed %-18s %6zu bytes: status %d (%s), "
+		        "handshake %d, app got %zu\n",
+		        ss->name, log.n, o.res.status,
+		        o.res.what ? o.res.what : "-", o.handshakes, o.app_out);
 		if (o.handshakes != 1 ||
 		    (ss->expect >= 0 && (int)o.res.status != ss->expect) ||
 		    o.app_out != ss->data) {

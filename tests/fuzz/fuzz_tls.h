@@ -39,14 +39,14 @@
 
 struct fz_outcome {
 	struct tunnel_result res;
-	int handshakes;    /* on_handshake calls */
-	int exit_code;     /* outcome_exit_code */
-	size_t net_out;    /* bytes the client end received */
+	int handshakes;     /* on_handshake calls */
+	int exit_code;      /* outcome_exit_code */
+	size_t net_out;     /* bytes the client end received */
 	size_t net_records; /* whole records among them */
-	int net_shut;      /* the client end read EOF: net_out shut down */
-	size_t app_out;    /* bytes the app read on fdw */
-	int app_closed;    /* the app read EOF on fdw */
-	int skipped;       /* the input was not run (too large) */
+	int net_shut;       /* the client end read EOF: net_out shut down */
+	size_t app_out;     /* bytes the app read on fdw */
+	int app_closed;     /* the app read EOF on fdw */
+	int skipped;        /* the input was not run (too large) */
 };
 
 /* Once: key, certificate, keyset, anchors; reads TLSD_FUZZ_ENGINE. */

@@ -11,8 +11,9 @@
 #define FUZZ_CHECK(cond, ...)                                                  \
 	do {                                                                   \
 		if (!(cond)) {                                                 \
-			fprintf(stderr, "%s:%d: invariant failed: %s: ",        \
-				__FILE__, __LINE__, #cond);                    \
+			fprintf(stderr,                                        \
+			        "%s:%d: invariant failed: %s: ", __FILE__,     \
+			        __LINE__, #cond);                              \
 			fprintf(stderr, __VA_ARGS__);                          \
 			fputc('\n', stderr);                                   \
 			abort();                                               \

@@ -152,8 +152,8 @@ static void all_formats(const char *name, int type, int curve)
 	for (k = 0; k < 4; k++)
 		for (c = 0; c < 3; c++)
 			expect_ok(cert(test_pathf("%s.%s", name, keys[k])),
-			          cert(test_pathf("%s.%s", name, chains[c])), name,
-			          type, c == 2 ? 2 : 1);
+			          cert(test_pathf("%s.%s", name, chains[c])),
+			          name, type, c == 2 ? 2 : 1);
 	cr_assert_eq(keypair_load(&kp, cert(test_pathf("%s.key.pem", name)),
 	                          cert(test_pathf("%s.crt.pem", name)), &e),
 	             0);

@@ -5,7 +5,7 @@
 #define ARGV(...) ((char *[]){"prog", __VA_ARGS__, NULL})
 
 static int parse(char **argv, int argc, struct tlsd_options *o,
-		 enum options_program p, const char **err)
+                 enum options_program p, const char **err)
 {
 	return options_parse(argc, argv, o, p, err);
 }
@@ -26,8 +26,8 @@ Test(options, defaults)
 
 Test(options, short_and_last_wins)
 {
-	char **a = ARGV("-S", "-J", "-s", "-v", "3", "-K", "250", "-d5",
-			"--", "3", "4");
+	char **a = ARGV("-S", "-J", "-s", "-v", "3", "-K", "250", "-d5", "--",
+	                "3", "4");
 	struct tlsd_options o;
 	const char *err = NULL;
 
@@ -41,10 +41,10 @@ Test(options, short_and_last_wins)
 
 Test(options, long_forms)
 {
-	char **a = ARGV("--close-notify", "--enforce-close-notify",
-			"--verbosity=0", "--handshake-timeout=1000",
-			"--notification-fd=7", "--mandatory-sni",
-			"--mandatory-client-cert", "3", "4");
+	char **a =
+	    ARGV("--close-notify", "--enforce-close-notify", "--verbosity=0",
+	         "--handshake-timeout=1000", "--notification-fd=7",
+	         "--mandatory-sni", "--mandatory-client-cert", "3", "4");
 	struct tlsd_options o;
 	const char *err = NULL;
 

@@ -105,8 +105,9 @@ static void client_setup(struct conn *c, const char *name)
 	client_trust(c);
 	if (name) {
 		cr_assert_eq(
-		    keypair_load(&c->ckp, client_file(test_pathf("%s.key", name)),
-		                 client_file(test_pathf("%s.chain.pem", name)), &e),
+		    keypair_load(
+		        &c->ckp, client_file(test_pathf("%s.key", name)),
+		        client_file(test_pathf("%s.chain.pem", name)), &e),
 		    0, "%s", e.msg);
 		if (c->ckp.key_type == BR_KEYTYPE_RSA)
 			br_ssl_client_set_single_rsa(

@@ -42,7 +42,7 @@ static void add(struct tls_keyset *ks, const char *name)
 	struct tls_err e;
 
 	cr_assert_eq(tls_keyset_add(ks, name, "/dev/null", "/dev/null", &e), 0,
-		     "%s", e.msg);
+	             "%s", e.msg);
 }
 
 static struct tls_keyset sample(unsigned snilevel)
@@ -50,10 +50,10 @@ static struct tls_keyset sample(unsigned snilevel)
 	struct tls_keyset ks;
 
 	tls_keyset_init(&ks, snilevel);
-	add(&ks, NULL);               /* 0: default */
-	add(&ks, "*.example.com");    /* 1 */
-	add(&ks, "www.example.com");  /* 2 */
-	add(&ks, "other.org");        /* 3 */
+	add(&ks, NULL);              /* 0: default */
+	add(&ks, "*.example.com");   /* 1 */
+	add(&ks, "www.example.com"); /* 2 */
+	add(&ks, "other.org");       /* 3 */
 	return ks;
 }
 
@@ -96,11 +96,11 @@ Test(sni, add_errors)
 
 	tls_keyset_init(&ks, 1);
 	cr_assert_eq(tls_keyset_add(&ks, "*.com", "/dev/null", "/dev/null", &e),
-		     -1);
+	             -1);
 	cr_assert(strstr(e.msg, "*.com"));
-	cr_assert_eq(tls_keyset_add(&ks, "a.org", "/nonexistent/k",
-				    "/dev/null", &e),
-		     -1);
+	cr_assert_eq(
+	    tls_keyset_add(&ks, "a.org", "/nonexistent/k", "/dev/null", &e),
+	    -1);
 	cr_assert(strstr(e.msg, "/nonexistent/k"));
 	cr_assert_eq(ks.n, 0);
 	tls_keyset_free(&ks);
