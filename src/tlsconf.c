@@ -39,19 +39,44 @@ static void add_pair(struct tlsconf *c, const char *name, const char *key,
 		die(EXIT_TLS_CONFIG, "%s", e.msg);
 }
 
+/*
+ * An entry whose name can never match a client's (empty, longer than a DNS
+ * name, a top-level wildcard, a '*' that is not the whole first label) is
+ * skipped before its files are looked at: a run script written for
+ * s6-networking may carry one, and it must not stop the other names.
+ */
+static int name_usable(const char *name, size_t len)
+{
+	char buf[TLSCONF_NAME_MAX + 1];
+
+	if (!len || len > TLSCONF_NAME_MAX)
+		return 0;
+	memcpy(buf, name, len);
+	buf[len] = 0;
+	return tls_sni_pattern_ok(buf);
+}
+
 /* Every KEYFILE:x=path with its CERTFILE:x. */
 static void load_named_pairs(struct tlsconf *c)
 {
 	for (char **ep = environ; *ep; ep++) {
 		const char *name = *ep + 8, *eq = strchr(*ep, '=');
-		char var[320], *cert;
+		char var[9 + TLSCONF_NAME_MAX + 1], *cert;
+		size_t len;
 
-		if (strncmp(*ep, "KEYFILE:", 8) || !eq || eq == name ||
-		    (size_t)(eq - *ep) >= sizeof var - 1)
+		if (strncmp(*ep, "KEYFILE:", 8) || !eq)
 			continue;
+		len = (size_t)(eq - name);
+		if (!name_usable(name, len)) {
+			if (diag_verbosity() >= 2)
+				warn("ignoring KEYFILE:%.*s: a server name "
+				     "that can never match",
+				     (int)(len > 200 ? 200 : len), name);
+			continue;
+		}
 		memcpy(var, "CERTFILE:", 9);
-		memcpy(var + 9, name, (size_t)(eq - name));
-		var[9 + (eq - name)] = 0;
+		memcpy(var + 9, name, len);
+		var[9 + len] = 0;
 		cert = getenv(var);
 		if (!cert)
 			die(EXIT_TLS_CONFIG, "KEYFILE:%s is set but %s is not",
@@ -76,7 +101,8 @@ static void load_keys(struct tlsconf *c, unsigned snilevel)
 		load_named_pairs(c);
 	if (!c->keys.n)
 		die(EXIT_TLS_CONFIG,
-		    "no usable keypair: no KEYFILE:name variable is set");
+		    "no usable keypair: no KEYFILE:name variable with a "
+		    "usable server name is set");
 }
 
 static void load_anchors(struct tlsconf *c, int client_auth)

@@ -9,6 +9,8 @@
 #include "server.h"
 
 #define TLSCONF_ALPN_MAX 16
+/* The longest server name a client can send (BearSSL keeps 255 bytes). */
+#define TLSCONF_NAME_MAX 255
 
 struct tlsconf {
 	struct tls_keyset keys;

@@ -279,6 +279,13 @@ ALL = (("example.com", "example", "ec"), ("www.example.com", "www", "rsa"),
        ("*.example.com", "wild", "ec"), ("other.org", "other", "rsa"))
 
 
+# Names that can never match a client's: a top-level wildcard, a '*' that is
+# not the whole first label, an empty name, one longer than any server name.
+UNUSABLE = ("*.com", "*", "*.", "*.com.", "foo.*.example.com", "*example.com",
+            "**.example.com", "*.*.example.com", "www.*", "w*w.example.com", "",
+            "a" * 300 + ".example.com")
+
+
 class Sni(SniCase):
     """The rules of -k snilevel, each with both clients."""
 
@@ -442,12 +449,53 @@ class Sni(SniCase):
         r = self.connect_client(t, "openssl", "example.com", verify="example.com")
         self.assertServed(r, "example", "ec", "example.com")
 
-    def test_bad_patterns(self):
-        for pat in ("*.com", "*", "*.", "foo.*.example.com", "*example.com",
-                    "**.example.com", "*.*.example.com", "www.*"):
-            with self.subTest(pattern=pat):
-                t = self.sni_tunnel(["-k", "1"], names=[(pat, "wild", "ec")])
-                self.start_only(t, 96, "KEYFILE:" + pat)
+    def test_unusable_names_ignored(self):
+        """Entries whose name can never match, beside good ones: every good
+        name is still served and s6-tlsd-io exits 0, at -k 1 and -k 2. Their
+        files are never read (they do not exist, and some have no
+        CERTFILE:x at all)."""
+        env = {}
+        for i, pat in enumerate(UNUSABLE):
+            env["KEYFILE:" + pat] = "/nonexistent/unusable-%d.key" % i
+            if i % 2:
+                env["CERTFILE:" + pat] = "/nonexistent/unusable-%d.chain" % i
+        for lvl in ("1", "2"):
+            for name, tag, alg in ALL[:2] + (("a.example.com", "wild", "ec"),):
+                for client in CLIENTS:
+                    with self.subTest(k=lvl, name=name, client=client):
+                        t = self.sni_tunnel(["-k", lvl], names=ALL, env=env)
+                        r = self.connect_client(t, client, name, verify=name)
+                        self.assertServed(r, tag, alg, name)
+                        self.assertNotIn("warning", t.stderr())
+        t = self.sni_tunnel(["-k", "1"], names=ALL, env=env)
+        r = self.connect_client(t, "openssl", None, verify="default.invalid")
+        self.assertServed(r, "default", "ec", None)
+
+    def test_unusable_name_warning_at_v2(self):
+        """At -v 2, one warning line names each ignored entry."""
+        for lvl in ("1", "2"):
+            for pat in UNUSABLE:
+                with self.subTest(k=lvl, pattern=pat):
+                    t = self.sni_tunnel(["-k", lvl, "-v", "2"], names=ALL,
+                                        env={"KEYFILE:" + pat: "/nonexistent/k"})
+                    r = self.connect_client(t, "openssl", "example.com",
+                                            verify="example.com")
+                    self.assertServed(r, "example", "ec", "example.com")
+                    warns = [l for l in t.stderr().splitlines()
+                             if l.startswith("s6-tlsd-io: warning:")]
+                    self.assertEqual(len(warns), 1, t.stderr())
+                    # names are cut at 200 bytes in the message
+                    shown = pat + ":" if len(pat) <= 200 else pat[:200]
+                    self.assertIn("ignoring KEYFILE:" + shown, warns[0])
+                    self.assertNotIn("/nonexistent", t.stderr())
+
+    def test_only_unusable_names_k2(self):
+        """-k 2 with nothing but unusable entries: no keypair at all, which
+        is exit 96 (the files are still not read)."""
+        t = self.sni_tunnel(["-k", "2"], env={"KEYFILE:*.com": "/nonexistent/k",
+                                              "CERTFILE:*.com": "/nonexistent/c"})
+        lines = self.start_only(t, 96, "no usable keypair")
+        self.assertNotIn("/nonexistent", "".join(lines))
 
     def test_k2_without_named_pairs(self):
         for default in (("default", "ec"), None):

@@ -606,6 +606,28 @@ class RealIoTests(Base):
         e = json.loads(ans)["env"]
         self.assertEqual(e.get("SSL_TLS_SNI_SERVERNAME"), "localhost")
 
+    def test_unusable_sni_entries(self):
+        """A run script written for s6-networking may hold SNI entries that
+        can never match (a top-level wildcard, a misplaced '*', an empty
+        name): they are ignored, the good name is served, every connection
+        exits 0, and at -v 2 a warning names each ignored entry."""
+        bad = {"KEYFILE:*.com": "/nonexistent/a", "CERTFILE:*.com": "/nonexistent/b",
+               "KEYFILE:www.*": "/nonexistent/c", "KEYFILE:": "/nonexistent/d"}
+        for lvl in ("1", "2"):
+            with self.subTest(k=lvl):
+                srv = self.server(opts=["-k", lvl, "-v", "2"],
+                                  env={**bad, "KEYFILE:localhost": KEY,
+                                       "CERTFILE:localhost": CHAIN})
+                for _ in range(2):
+                    e = json.loads(tls_exchange(srv.port, b"x\n", host="localhost")[0])["env"]
+                    self.assertEqual(e.get("SSL_TLS_SNI_SERVERNAME"), "localhost")
+                lines = srv.wait_for(lambda ls: len(srv.ends()) == 2)
+                self.assertEqual(sorted(srv.ends().values()), [0, 0], lines)
+                for name in ("*.com", "www.*", ""):
+                    self.assertTrue(any("warning: ignoring KEYFILE:%s:" % name in x
+                                        for x in lines), lines)
+                self.assertFalse(any("/nonexistent" in x for x in lines), lines)
+
     def test_keep(self):
         srv = self.server(opts=["-Z"], env={"KEYFILE:foo.test": "/k"})
         e = json.loads(tls_exchange(srv.port, b"x\n")[0])["env"]
