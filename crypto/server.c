@@ -19,16 +19,18 @@ static void set_hashes(br_ssl_engine_context *eng)
 	br_ssl_engine_set_prf_sha384(eng, &br_tls12_sha384_prf);
 }
 
-static void set_ciphers(br_ssl_engine_context *eng)
+static void set_ciphers(br_ssl_engine_context *eng, int legacy)
 {
 	uint16_t suites[TLS_SUITES_MAX];
-	size_t n = tls_suites_select(suites, tls_suites_aes_hw());
+	size_t n = tls_suites_select(suites, tls_suites_aes_hw(), legacy);
 
 	/* set_suites copies the list into the engine. */
 	br_ssl_engine_set_suites(eng, suites, n);
 	br_ssl_engine_set_default_aes_gcm(eng);
 	br_ssl_engine_set_default_chapol(eng);
-	br_ssl_engine_set_default_aes_cbc(eng);
+	/* The CBC record code is set only when CBC suites are offered. */
+	if (legacy)
+		br_ssl_engine_set_default_aes_cbc(eng);
 	br_ssl_engine_set_default_ec(eng);
 }
 
@@ -87,7 +89,7 @@ int tls_server_init(struct tls_server *s, const struct tls_server_config *cfg,
 	 * needs to see the client's own order. */
 	br_ssl_engine_set_all_flags(eng, BR_OPT_NO_RENEGOTIATION);
 	set_hashes(eng);
-	set_ciphers(eng);
+	set_ciphers(eng, cfg->legacy_suites);
 	if (set_keys(s, cfg, e) < 0)
 		return -3;
 	set_client_auth(s, cfg);

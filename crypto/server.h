@@ -24,6 +24,7 @@ struct tls_server_config {
 	const char **alpn;                 /* protocols, in preference order */
 	size_t alpn_num;                   /* 0: no ALPN */
 	int alpn_strict;                   /* no common protocol: fail */
+	int legacy_suites;                 /* also offer ECDHE AES-CBC */
 };
 
 struct tls_server {

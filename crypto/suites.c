@@ -52,7 +52,7 @@ int tls_suites_aes_hw(void)
 	       br_ghash_pclmul_get() != 0;
 }
 
-size_t tls_suites_select(uint16_t *out, int aes_hw)
+size_t tls_suites_select(uint16_t *out, int aes_hw, int legacy)
 {
 	size_t n = 0;
 
@@ -63,7 +63,7 @@ size_t tls_suites_select(uint16_t *out, int aes_hw)
 		n = append(out, n, chapol, COUNT(chapol));
 		n = append(out, n, gcm, COUNT(gcm));
 	}
-	return append(out, n, cbc, COUNT(cbc));
+	return legacy ? append(out, n, cbc, COUNT(cbc)) : n;
 }
 
 static int is_chacha(uint16_t id)
@@ -88,7 +88,8 @@ static unsigned order_key(uint16_t id, int chacha_first, const uint16_t *pref,
 void tls_suites_order(uint16_t (*s)[2], size_t n, int aes_hw)
 {
 	uint16_t pref[TLS_SUITES_MAX];
-	size_t npref = tls_suites_select(pref, aes_hw);
+	/* Ranks over every suite we can offer: only offered ones get here. */
+	size_t npref = tls_suites_select(pref, aes_hw, 1);
 	int chacha_first = n > 0 && is_chacha(s[0][0]);
 
 	/* Insertion sort: a few dozen entries at most, and stable. */

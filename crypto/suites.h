@@ -9,11 +9,12 @@
  * Fills out (room for at least TLS_SUITES_MAX) with the suites to offer, in
  * server preference order, and returns their count. AEAD first: AES-GCM
  * ahead of ChaCha20-Poly1305 when aes_hw (AES-NI and PCLMULQDQ usable),
- * else ChaCha20 first; then ECDHE with AES-CBC. ECDHE only: no static RSA
- * or ECDH key exchange, no 3DES, no RC4, no NULL.
+ * else ChaCha20 first; then, only when legacy, ECDHE with AES-CBC (for old
+ * TLS 1.2 clients: CBC's MAC-then-encrypt is what LUCKY13 attacks). ECDHE
+ * only: no static RSA or ECDH key exchange, no 3DES, no RC4, no NULL.
  */
 #define TLS_SUITES_MAX 16
-size_t tls_suites_select(uint16_t *out, int aes_hw);
+size_t tls_suites_select(uint16_t *out, int aes_hw, int legacy);
 
 /*
  * Orders the suites a client offered (s, n: BearSSL's translated common

@@ -11,6 +11,7 @@ enum {
 	OPT_ALPN_STRICT,
 	OPT_SNI,
 	OPT_MANDATORY_SNI,
+	OPT_LEGACY_SUITES,
 };
 
 static const struct option long_options[] = {
@@ -28,6 +29,7 @@ static const struct option long_options[] = {
     {"notification-fd", required_argument, NULL, 'd'},
     {"alpn", required_argument, NULL, OPT_ALPN},
     {"alpn-strict", no_argument, NULL, OPT_ALPN_STRICT},
+    {"legacy-suites", no_argument, NULL, OPT_LEGACY_SUITES},
     {"keep", no_argument, NULL, 'Z'},
     {"no-keep", no_argument, NULL, 'z'},
     {NULL, 0, NULL, 0},
@@ -112,6 +114,9 @@ static const char *apply(struct tlsd_options *o, int c, const char *arg)
 		break;
 	case OPT_ALPN_STRICT:
 		o->alpn_strict = 1;
+		break;
+	case OPT_LEGACY_SUITES:
+		o->legacy_suites = 1;
 		break;
 	case 'v':
 		if (options_uint(arg, &o->verbosity))

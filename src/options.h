@@ -19,6 +19,7 @@ struct tlsd_options {
 	int keep_env;             /* s6-tlsd only: -Z 1, -z 0 (default) */
 	const char *alpn;         /* --alpn=LIST, NULL: no ALPN */
 	int alpn_strict;          /* --alpn-strict */
+	int legacy_suites;        /* --legacy-suites: also ECDHE AES-CBC */
 };
 
 enum options_program { OPTIONS_TLSD_IO, OPTIONS_TLSD };

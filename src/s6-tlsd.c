@@ -102,6 +102,8 @@ static void build_io_cmd(struct io_cmd *c, const struct tlsd_options *o,
 		*a++ = alpn_arg(o->alpn);
 	if (o->alpn_strict)
 		*a++ = "--alpn-strict";
+	if (o->legacy_suites)
+		*a++ = "--legacy-suites";
 	*a++ = "-d";
 	*a++ = num(c, &k, (unsigned)p->notif[1]);
 	*a++ = "--";

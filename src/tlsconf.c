@@ -119,6 +119,15 @@ static void load_anchors(struct tlsconf *c, int client_auth)
 		die(EXIT_TLS_CONFIG, "%s", e.msg);
 }
 
+/* --legacy-suites, or TLS_LEGACY_SUITES set to anything but "" or "0" (for
+ * run scripts, where an environment variable is easier than an option). */
+static int legacy_suites(const struct tlsd_options *o)
+{
+	const char *v = getenv("TLS_LEGACY_SUITES");
+
+	return o->legacy_suites || (v && *v && strcmp(v, "0"));
+}
+
 void tlsconf_load(struct tlsconf *c, const struct tlsd_options *o)
 {
 	int n = 0;
@@ -138,5 +147,6 @@ void tlsconf_load(struct tlsconf *c, const struct tlsd_options *o)
 	    .alpn = c->alpn,
 	    .alpn_num = (size_t)n,
 	    .alpn_strict = o->alpn_strict,
+	    .legacy_suites = legacy_suites(o),
 	};
 }

@@ -7,7 +7,9 @@ javac at test time) and Node.js `tls` (tests/e2e/interop/node_client.js).
 
 For each client, each certificate (rsa2048, ec256) and one suite of each
 kind (AES-GCM, ChaCha20-Poly1305, AES-CBC), with the client told to offer
-only that suite, one subTest:
+only that suite, one subTest (AES-CBC is offered only with the opt-in:
+those cases run s6-tlsd-io with --legacy-suites, and curl's s6-tlsd with
+TLS_LEGACY_SUITES=1 in its environment):
   - handshake: the client reports TLS 1.2 and the suite (its own name for
     it), and the -d notification (or, for curl, the SSL_CIPHER that s6-tlsd
     gives the app) names the same suite, OpenSSL style;
@@ -85,6 +87,8 @@ class Suite:
         self.openssl = o.format(A=a)
         self.iana = i.format(A=a)
         self.gnutls_cipher, self.gnutls_mac = g
+        # AES-CBC needs the opt-in (the default offer is AEAD only)
+        self.opts = ["--legacy-suites"] if "cbc" in variant else []
 
     def gnutls_priority(self):
         return ("NONE:+VERS-TLS1.2:+%s:+%s:+%s:+SIGN-ALL:+GROUP-ALL:+COMP-NULL"
@@ -317,7 +321,7 @@ class Interop(tlsdio.TunnelTestCase):
         self.assertExit(t, 0, 20)
 
     def new_case(self, cert, suite):
-        t = self.tunnel(cert=cert, notif=True)
+        t = self.tunnel(cert=cert, notif=True, opts=suite.opts)
         ping = ("PING %s %s\n" % (cert, suite.openssl)).encode()
         return t, ping
 
@@ -472,7 +476,7 @@ class Interop(tlsdio.TunnelTestCase):
 
     def run_helper_client(self, client, cert, suite, argv, ping, accept_timeout=WAIT):
         """Java or Node client: same command line, same report on stdout."""
-        t = self.tunnel(cert=cert, notif=True)
+        t = self.tunnel(cert=cert, notif=True, opts=suite.opts)
         p = t.client_proc(argv + ["127.0.0.1", str(t.port), tlsdio.certs().ca,
                                   suite.iana if client == "java" else suite.openssl,
                                   ping.decode(), self.up_file, str(DOWN)],
@@ -543,6 +547,7 @@ class Interop(tlsdio.TunnelTestCase):
         def server(cert):
             if cert not in servers:
                 env = tlsdio.base_env(cert)
+                env["TLS_LEGACY_SUITES"] = "1"  # the CBC cases need it
                 srv = TcpServer([tlsdio.bin_path("s6-tlsd"), "--"] + responder, env)
                 self._servers.append(srv)
                 servers[cert] = srv

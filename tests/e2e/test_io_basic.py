@@ -16,6 +16,11 @@ def expected_notif(cipher, sni=None):
     return tlsdio.notif_entries(cipher, sni=sni)
 
 
+# The opt-in to ECDHE AES-CBC, as an option and as an environment variable.
+LEGACY_OPT = {"opts": ["--legacy-suites"]}
+LEGACY_ENV = {"env": {"TLS_LEGACY_SUITES": "1"}}
+
+
 class Basic(tlsdio.TunnelTestCase):
     TEST_TIMEOUT = 60
 
@@ -86,12 +91,15 @@ class Basic(tlsdio.TunnelTestCase):
 
     def test_each_suite(self):
         """Each ECDHE suite the spec lists, forced by the client: negotiated,
-        and named the same way in the notification as by OpenSSL."""
-        cases = [("ec256", s) for s in tlsdio.AEAD_SUITES_EC + tlsdio.CBC_SUITES_EC] + \
-                [("rsa2048", s) for s in tlsdio.AEAD_SUITES_RSA + tlsdio.CBC_SUITES_RSA]
-        for cert, suite in cases:
+        and named the same way in the notification as by OpenSSL. The
+        AES-CBC ones with the opt-in, as an option or in the environment."""
+        cases = [("ec256", s, {}) for s in tlsdio.AEAD_SUITES_EC] + \
+                [("rsa2048", s, {}) for s in tlsdio.AEAD_SUITES_RSA] + \
+                [("ec256", s, LEGACY_OPT) for s in tlsdio.CBC_SUITES_EC] + \
+                [("rsa2048", s, LEGACY_ENV) for s in tlsdio.CBC_SUITES_RSA]
+        for cert, suite, legacy in cases:
             with self.subTest(cert=cert, suite=suite):
-                t = self.tunnel(cert=cert, notif=True)
+                t = self.tunnel(cert=cert, notif=True, **legacy)
                 c = BioClient(t.connect(), client_context(ciphers=suite))
                 t.start()
                 c.handshake()
@@ -184,6 +192,59 @@ class Basic(tlsdio.TunnelTestCase):
         self.assertTrue(c.handshake_bytes, "the client sent no ClientHello")
         self.assertExit(t, 98, 10)
         self.assertFatal(t)
+
+    def test_cbc_refused_by_default(self):
+        """ECDHE with AES-CBC is offered only with the opt-in: a client
+        offering nothing else fails the handshake (exit 98)."""
+        for cert, suites in (("ec256", tlsdio.CBC_SUITES_EC),
+                             ("rsa2048", tlsdio.CBC_SUITES_RSA)):
+            for env in ({}, {"TLS_LEGACY_SUITES": "0"}, {"TLS_LEGACY_SUITES": ""}):
+                with self.subTest(cert=cert, env=env):
+                    t = self.tunnel(cert=cert, env=env)
+                    c = BioClient(t.connect(), client_context(ciphers=":".join(suites)))
+                    t.start()
+                    with self.assertRaises((ssl.SSLError, OSError)):
+                        c.handshake(10)
+                    self.assertExit(t, 98, 10)
+                    self.assertFatal(t)
+
+    def s_client_cbc(self, cert, suite, **tunnel):
+        """openssl s_client offering only `suite`: (s_client's exit code,
+        its output, s6-tlsd-io's exit code)."""
+        t = self.tunnel(cert=cert, app=["cat"], **tunnel)
+        p = t.s_client("-brief", "-no_ign_eof", "-nocommands", "-noservername",
+                       "-tls1_2", "-cipher", suite)
+        t.start()
+        try:
+            p.p.stdin.write(b"cbc\n")
+            p.p.stdin.flush()
+            out = tlsdio.fd_read_exact(p.p.stdout.fileno(), 4, 15)
+        except (BrokenPipeError, EOFError):
+            out = b""  # the handshake failed: s_client is gone
+        try:
+            p.p.stdin.close()  # s_client then sends close_notify and quits
+        except BrokenPipeError:
+            pass
+        return p.wait(15), out + p.stderr().encode(), t.wait(15)
+
+    def test_cbc_s_client_opt_in(self):
+        """The issue's check: s_client with ECDHE-ECDSA-AES128-SHA256 and
+        ECDHE-RSA-AES128-SHA256 fails by default and works with
+        --legacy-suites or TLS_LEGACY_SUITES=1."""
+        for cert, suite in (("ec256", "ECDHE-ECDSA-AES128-SHA256"),
+                            ("rsa2048", "ECDHE-RSA-AES128-SHA256")):
+            with self.subTest(cert=cert, legacy=None):
+                rc, out, io = self.s_client_cbc(cert, suite)
+                self.assertNotEqual(rc, 0, out)
+                self.assertEqual(io, 98, out)
+                self.assertNotIn(b"cbc\n", out)
+            for legacy in (LEGACY_OPT, LEGACY_ENV):
+                with self.subTest(cert=cert, legacy=legacy):
+                    rc, out, io = self.s_client_cbc(cert, suite, **legacy)
+                    self.assertEqual(rc, 0, out)
+                    self.assertEqual(io, 0, out)
+                    self.assertIn(b"Ciphersuite: " + suite.encode(), out)
+                    self.assertIn(b"cbc\n", out)
 
     def test_refuses_static_rsa(self):
         self.refused("rsa2048", "AES128-GCM-SHA256:AES256-GCM-SHA384:AES128-SHA256:AES128-SHA")

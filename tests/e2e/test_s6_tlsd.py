@@ -274,11 +274,11 @@ class FakeIoTests(Base):
     def test_io_command_line_all_options(self):
         rc, o, err, rec, _ = self.run_tlsd(
             opts=["-S", "-J", "-y", "-v", "2", "-K", "500", "-k", "1",
-                  "--alpn=h2,http/1.1", "--alpn-strict", "-Z"])
+                  "--alpn=h2,http/1.1", "--alpn-strict", "--legacy-suites", "-Z"])
         self.assertEqual(rc, 0, err)
-        self.assertEqual(rec["argv"][:12],
+        self.assertEqual(rec["argv"][:13],
                          ["-S", "-J", "-y", "-v", "2", "-K", "500", "-k", "1",
-                          "--alpn=h2,http/1.1", "--alpn-strict", "-d"])
+                          "--alpn=h2,http/1.1", "--alpn-strict", "--legacy-suites", "-d"])
         rc, o, err, rec, _ = self.run_tlsd(
             opts=["--close-notify", "--no-close-notify", "-Y",
                   "--verbosity=3", "--handshake-timeout=7", "--mandatory-sni",

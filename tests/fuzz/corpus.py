@@ -33,6 +33,9 @@ sys.path.insert(0, os.path.join(os.path.dirname(HERE), "e2e"))
 
 # fuzz_tls.h, byte 0
 FZ_ALPN, FZ_SNI1, FZ_CLOSE_NOTIFY, FZ_AUTH_Y = 0x04, 0x10, 0x40, 0x01
+# Byte 1's FZA_LEGACY (--legacy-suites), carried in bits 8-15 of the
+# configuration numbers below: seed = bytes([cfg & 0xff, cfg >> 8]) + data.
+FZA_LEGACY = 0x10 << 8
 TIMEOUT = 10
 
 
@@ -74,7 +77,8 @@ PROGRAMS = [
                                       "h2,http/1.1"), FZ_ALPN | FZ_SNI1),
     ("openssl-chacha", openssl_argv("-tls1_2", "-cipher", "ECDHE-ECDSA-CHACHA20-POLY1305"), 0),
     ("openssl-cbc", openssl_argv("-tls1_2", "-cipher",
-                                 "ECDHE-ECDSA-AES128-SHA:ECDHE-ECDSA-AES256-SHA384"), 0),
+                                 "ECDHE-ECDSA-AES128-SHA:ECDHE-ECDSA-AES256-SHA384"),
+     FZA_LEGACY),
     ("openssl-p384", openssl_argv("-groups", "P-384:P-521"), 0),
     ("openssl-tls11", openssl_argv("-tls1_1", "-cipher", "DEFAULT@SECLEVEL=0"), 0),
     ("openssl-tls13", openssl_argv("-tls1_3"), 0),
@@ -277,7 +281,7 @@ def record_clients(outdir, client_certs):
             log("%s: first flight failed: %r" % (name, e))
             continue
         if d:
-            put(outdir, "server", "hello-" + name, bytes([c0, 0]) + d)
+            put(outdir, "server", "hello-" + name, bytes([c0 & 0xff, c0 >> 8]) + d)
             n += 1
     for name, mk, c0 in PYTHON_CLIENTS:
         try:
@@ -286,7 +290,7 @@ def record_clients(outdir, client_certs):
             log("%s: first flight failed: %r" % (name, e))
             continue
         if d:
-            put(outdir, "server", "hello-" + name, bytes([c0, 0]) + d)
+            put(outdir, "server", "hello-" + name, bytes([c0 & 0xff, c0 >> 8]) + d)
             n += 1
     log("%d first flights" % n)
 
@@ -297,13 +301,14 @@ def record_clients(outdir, client_certs):
     m = 0
     for name, spec, pyfn, c0 in sessions:
         opts = ["--alpn=h2,http/1.1", "-k", "1"] if c0 & FZ_ALPN else []
+        opts += ["--legacy-suites"] if c0 & FZA_LEGACY else []
         try:
             d, block = session(name, spec, pyfn, opts)
         except Exception as e:  # noqa
             log("%s: session failed: %r" % (name, e))
             continue
         if d:
-            put(outdir, "server", "session-real-" + name, bytes([c0, 0]) + d)
+            put(outdir, "server", "session-real-" + name, bytes([c0 & 0xff, c0 >> 8]) + d)
             m += 1
         if block:
             put_unique(outdir, "notif", "real", block)

@@ -58,6 +58,7 @@ static void check_options(const struct tlsd_options *o, int argc, char **argv,
 	FUZZ_CHECK(o->client_cert >= 0 && o->client_cert <= 2, "-Y/-y");
 	FUZZ_CHECK(o->keep_env == 0 || o->keep_env == 1, "-Z/-z");
 	FUZZ_CHECK(o->alpn_strict == 0 || o->alpn_strict == 1, "strict");
+	FUZZ_CHECK(o->legacy_suites == 0 || o->legacy_suites == 1, "legacy");
 	FUZZ_CHECK(o->notif_fd >= -1, "-d %d", o->notif_fd);
 	if (prog == OPTIONS_TLSD)
 		FUZZ_CHECK(o->notif_fd == -1, "s6-tlsd took -d");

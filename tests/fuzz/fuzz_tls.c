@@ -219,7 +219,7 @@ static unsigned cfg_sni(unsigned c0)
 	return k == 3 ? 1 : k;
 }
 
-static void server_setup(unsigned c0)
+static void server_setup(unsigned c0, unsigned c1)
 {
 	static const char seed[] = "s6-tlsd fuzz server";
 	struct tls_err e;
@@ -233,6 +233,7 @@ static void server_setup(unsigned c0)
 	    .alpn = alpn ? alpn_names : NULL,
 	    .alpn_num = alpn ? 2 : 0,
 	    .alpn_strict = (c0 & FZ_ALPN_STRICT) != 0,
+	    .legacy_suites = (c1 & FZA_LEGACY) != 0,
 	};
 	FUZZ_CHECK(!tls_server_init(&srv, &scfg, &e), "%s", e.msg);
 	/* Deterministic from here: the server random, the ECDHE key (and
@@ -499,7 +500,7 @@ void fz_run(const uint8_t *data, size_t size, struct fz_outcome *o)
 	if (c1 & FZA_GONE)
 		close(aout[0]);
 
-	server_setup(c0);
+	server_setup(c0, c1);
 	fds = (struct tunnel_fds){sv[1], sv[1], ain[0], aout[1]};
 	FUZZ_CHECK(!tunnel_init(&tun, tls_server_engine(&srv), &fds, &cfg),
 	           "tunnel_init");
@@ -614,7 +615,7 @@ static int make_session(const struct session *ss, struct bytes *log)
 	br_x509_certificate chain = {cert_der, cert_der_len};
 	size_t sent = 0;
 
-	server_setup(ss->c0);
+	server_setup(ss->c0, ss->c1);
 	br_ssl_client_init_full(&cc, &cxm, NULL, 0);
 	br_x509_knownkey_init_ec(&cxk, &pk, BR_KEYTYPE_KEYX | BR_KEYTYPE_SIGN);
 	br_ssl_engine_set_x509(c, &cxk.vtable);
@@ -702,17 +703,17 @@ int fz_write_seeds(const char *dir)
 	    {"aes256-gcm", 0, 0, NULL,
 	     BR_TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384, 0, 0, 300, 0, 0, 1,
 	     ANY},
-	    {"aes128-cbc-sha256", 0, 0, NULL,
+	    {"aes128-cbc-sha256", 0, FZA_LEGACY, NULL,
 	     BR_TLS_ECDHE_ECDSA_WITH_AES_128_CBC_SHA256, 0, 0, 300, 0, 0, 1,
 	     ANY},
-	    {"aes256-cbc-sha384", 0, 0, NULL,
+	    {"aes256-cbc-sha384", 0, FZA_LEGACY, NULL,
 	     BR_TLS_ECDHE_ECDSA_WITH_AES_256_CBC_SHA384, 0, 0, 300, 0, 0, 1,
 	     ANY},
-	    {"aes128-cbc-sha", 0, 0, NULL,
+	    {"aes128-cbc-sha", 0, FZA_LEGACY, NULL,
 	     BR_TLS_ECDHE_ECDSA_WITH_AES_128_CBC_SHA, 0, 0, 300, 0, 0, 1, ANY},
 	    /* the client's close_notify comes before the app's 96 KiB
 	     * are sent: TUNNEL_ERR_UNSENT */
-	    {"aes256-cbc-sha-unsent", 0, FZA_BULK, NULL,
+	    {"aes256-cbc-sha-unsent", 0, FZA_BULK | FZA_LEGACY, NULL,
 	     BR_TLS_ECDHE_ECDSA_WITH_AES_256_CBC_SHA, 0, 0, 300, 0, 0, 1, -1},
 	    {"tiny-records", 0, 0, NULL, 0, 0, 0, 40, 1, 0, 1, ANY},
 	    {"bulk", 0, FZA_BULK, NULL, 0, 0, 0, 40000, 0, 0, 0, DONE},

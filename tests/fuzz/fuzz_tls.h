@@ -5,7 +5,7 @@
  *
  * Input layout:
  *   byte 0   the server's configuration (FZ_* bits below)
- *   byte 1   the app's behaviour (FZA_* bits below)
+ *   byte 1   the app's behaviour, and --legacy-suites (FZA_* bits below)
  *   rest     every byte the client sends, then EOF
  *
  * The server's key, certificate and random generator are deterministic:
@@ -33,6 +33,8 @@
 #define FZA_GONE 0x02   /* has closed its end of fdw before the start */
 #define FZA_TIMER 0x04  /* -K 60000: the handshake timer runs */
 #define FZA_BULK 0x08   /* sends 96 KiB rather than 300 bytes */
+/* A server setting, in byte 1 because byte 0 is full. */
+#define FZA_LEGACY 0x10 /* --legacy-suites: ECDHE AES-CBC offered too */
 
 /* The largest client stream accepted (the socket buffers hold it all). */
 #define FZ_MAX_CLIENT (256 * 1024)

@@ -22,6 +22,19 @@ Test(options, defaults)
 	cr_assert_eq(o.close_notify, 0);
 	cr_assert_eq(o.enforce_close_notify, 0);
 	cr_assert_eq(o.kimeout, 0);
+	cr_assert_eq(o.legacy_suites, 0);
+}
+
+Test(options, legacy_suites)
+{
+	char **a = ARGV("--legacy-suites", "--", "3", "4");
+	struct tlsd_options o;
+	const char *err = NULL;
+
+	for (int p = OPTIONS_TLSD_IO; p <= OPTIONS_TLSD; p++) {
+		cr_assert_eq(parse(a, 5, &o, (enum options_program)p, &err), 3);
+		cr_assert_eq(o.legacy_suites, 1);
+	}
 }
 
 Test(options, short_and_last_wins)

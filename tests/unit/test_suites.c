@@ -12,7 +12,7 @@
 Test(suites, offered_list_is_forward_secret_aead_first)
 {
 	uint16_t s[TLS_SUITES_MAX];
-	size_t n = tls_suites_select(s, 1);
+	size_t n = tls_suites_select(s, 1, 1);
 
 	cr_assert_eq(n, 14);
 	cr_assert_eq(s[0], ECDSA_AES128GCM);
@@ -29,8 +29,26 @@ Test(suites, offered_list_is_forward_secret_aead_first)
 			cr_assert(!strstr(name, "GCM") &&
 			          !strstr(name, "CHACHA"));
 	}
-	n = tls_suites_select(s, 0);
+	n = tls_suites_select(s, 0, 1);
 	cr_assert_eq(s[0], ECDSA_CHACHA, "without AES hardware");
+}
+
+Test(suites, default_list_is_aead_only)
+{
+	uint16_t s[TLS_SUITES_MAX];
+
+	for (int hw = 0; hw < 2; hw++) {
+		size_t n = tls_suites_select(s, hw, 0);
+
+		cr_assert_eq(n, 6);
+		cr_assert_eq(s[0], hw ? ECDSA_AES128GCM : ECDSA_CHACHA);
+		for (size_t i = 0; i < n; i++) {
+			const char *name = tls_suite_name(s[i]);
+
+			cr_assert(strstr(name, "GCM") || strstr(name, "CHACHA"),
+			          "%s", name);
+		}
+	}
 }
 
 Test(suites, openssl_names)
