@@ -310,7 +310,7 @@ class Scan(unittest.TestCase):
                 self.assertEqual(result, "No connection",
                                  "%s (%s) should not connect: %r" % (cap["name"], short, result))
         self.note("client simulation: %d of %d clients are TLS 1.2-capable with a shared "
-                  "suite and connected; %d (not TLS 1.2-capable) did not: %s",
+                  "suite and connected; %d (no TLS 1.2, or no suite in common) did not: %s",
                   len(connect), len(sims), len(refuse), ", ".join(refuse))
         self.assertGreater(len(connect), 20)
         if self.report:
