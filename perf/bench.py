@@ -219,10 +219,12 @@ class Bench:
                         bin=self.tlsdio, tlsd=self.tlsd, env=poll_env))
         ref = os.environ.get("S6_NET_TLSD_IO") or None
         if ref:
+            # s6-networking's s6-tlsd finds its s6-tlsd-io through PATH.
+            rdir = os.path.dirname(os.path.abspath(ref))
+            renv = dict(base, PATH=rdir + os.pathsep + base.get("PATH", ""))
             srv.append(dict(id="ref", label="s6-networking s6-tlsd-io",
                             kind="tlsdio", bin=ref,
-                            tlsd=os.path.join(os.path.dirname(ref), "s6-tlsd"),
-                            env=dict(base)))
+                            tlsd=os.path.join(rdir, "s6-tlsd"), env=renv))
         if self.stunnel:
             srv.append(dict(id="stunnel", label=stunnel_label(self.stunnel),
                             kind="stunnel", bin=self.stunnel, env=dict(base)))
