@@ -403,11 +403,11 @@ class FakeIoTests(Base):
 
     def check_malformed(self, blk, what):
         marker = os.path.join(self.tmp, "prog-ran")
-        t0 = time.monotonic()
+        # The fake s6-tlsd-io hangs: s6-tlsd must not wait for it (else
+        # run_tlsd's own timeout fails the test).
         rc, o, err, rec, _ = self.run_tlsd(prog=["touch", marker], blk=blk,
                                            FAKE_HANG=1)
         self.assertEqual(rc, 101, (what, err))
-        self.assertLess(time.monotonic() - t0, WAIT / 2)
         self.assertRegex(err, r"^s6-tlsd: fatal: [^\n]+\n$")
         self.assertFalse(os.path.exists(marker))
         # the fake was killed and reaped, not left behind
@@ -680,7 +680,8 @@ class RealIoTests(Base):
                                        opts=["-K", "300"])
         self.assertEqual(rc, 98, err)
         self.assertFalse(ran)
-        self.assertLess(time.monotonic() - t0, 10)
+        # not before the timeout; the upper bound is run_direct's wait
+        self.assertGreaterEqual(time.monotonic() - t0, 0.25)
 
     def test_no_keyfile(self):
         rc, err, ran = self.run_direct(base_env(CERTFILE=CHAIN),
