@@ -185,6 +185,7 @@ class Bench:
         self.app = os.path.join(a.tools, "perf-app")
         self.client = os.path.join(a.tools, "perf-client")
         self.acceptd = os.path.join(a.tools, "perf-acceptd")
+        self.relay = os.path.join(a.tools, "perf-relay")
         self.records = os.path.join(a.tools, "perf-records")
         self.tlsdio = os.path.join(a.build, "src", "s6-tlsd-io")
         self.tlsd = os.path.join(a.build, "src", "s6-tlsd")
@@ -231,6 +232,15 @@ class Bench:
         else:
             self.note("stunnel4 not found: no stunnel4 column")
         return srv
+
+    def floors(self):
+        """The ping-pong case's floors, without TLS: the same hop through a
+        cleartext relay (perf-relay), and the app alone on the socket."""
+        env = dict(os.environ)
+        return [dict(id="relay", label="floor: cleartext relay (no TLS)",
+                     kind="relay", bin=self.relay, env=env),
+                dict(id="direct", label="floor: direct echo (no relay)",
+                     kind="direct", env=env)]
 
     def probe_engine(self, s):
         """Does the server hold an io_uring fd while it waits for a
@@ -300,7 +310,9 @@ class Bench:
         ls.listen(1)
         ls.settimeout(20)
         cargv = [self.client, "-p", str(ls.getsockname()[1])]
-        if suite:
+        if s["kind"] in ("relay", "direct"):
+            cargv += ["-P"]
+        elif suite:
             cargv += ["-c", suite]
         cargv += [mode, str(n)]
         client = subprocess.Popen(cargv, stdout=subprocess.PIPE,
@@ -310,16 +322,23 @@ class Bench:
         conn.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         wrap = [self.app, "stopexec"] if syscalls else []
         app_pid = None
-        if s["kind"] == "tlsdio":
+        if s["kind"] in ("tlsdio", "relay"):
             a2s, s2a = os.pipe2(os.O_CLOEXEC), os.pipe2(os.O_CLOEXEC)
             app_pid = spawn(app_argv, {0: s2a[0], 1: a2s[1]}, s["env"],
                             self.errlog)
-            argv = wrap + [s["bin"], "--", "3", "4"]
-            pid = spawn(argv, {0: conn.fileno(), 1: conn.fileno(),
-                               3: a2s[0], 4: s2a[1]},
-                        self.tls_env(s, cert), self.errlog)
+            if s["kind"] == "tlsdio":
+                argv, env = [s["bin"], "--", "3", "4"], self.tls_env(s, cert)
+            else:
+                argv, env = [s["bin"]], s["env"]
+            pid = spawn(wrap + argv, {0: conn.fileno(), 1: conn.fileno(),
+                                      3: a2s[0], 4: s2a[1]},
+                        env, self.errlog)
             for fd in (*a2s, *s2a):
                 os.close(fd)
+        elif s["kind"] == "direct":
+            # The app is the server: its CPU is the app's, not an engine's.
+            pid = spawn(app_argv, {0: conn.fileno(), 1: conn.fileno()},
+                        s["env"], self.errlog)
         else:
             conf = self.stunnel_conf(cert, suite, app_argv)
             pid = spawn(wrap + [s["bin"], conf],
@@ -369,6 +388,8 @@ class Bench:
             r["ok"] = r["exit"] == 0 and cres.get("ok") is True
             return r
         cpu = tv(ru) - (app_cpu if app_reaped_by_server else 0.0)
+        if s["kind"] == "direct":
+            cpu = None
         r.update(cpu_s=cpu, utime=ru.ru_utime, stime=ru.ru_stime,
                  maxrss_kib=ru.ru_maxrss,
                  app_cpu_subtracted=app_reaped_by_server)
@@ -492,6 +513,11 @@ class Bench:
 
     def case_pingpong(self, servers):
         p = self.p
+        servers = servers + self.floors()
+        for s in servers:
+            self.results["servers"].setdefault(s["id"], {
+                "label": s["label"], "available": True, "kind": s["kind"],
+                "floor": s["kind"] in ("relay", "direct")})
         for s in servers:
             self.tunnel_round(s, "pingpong", p["warm_pp"])
 
@@ -503,6 +529,8 @@ class Bench:
         sysc = {}
         if self.perf_ok:
             for s in servers:
+                if s["kind"] == "direct":
+                    continue
                 nb, ns = p["pp_sys_big"], p["pp_sys_small"]
                 big = self.tunnel_round(s, "pingpong", nb, syscalls=True)
                 small = self.tunnel_round(s, "pingpong", ns, syscalls=True)

@@ -14,6 +14,8 @@
  *       per thread, in a loop: connect, handshake, read one line, read to
  *       EOF, close; connections per second
  *
+ * -P: no TLS at all (plain TCP, pingpong only): the client of the
+ * latency floors, a cleartext relay and the app itself on the socket.
  * -c CIPHERS: OpenSSL cipher list for TLS 1.2 (and TLS 1.2 only); without
  * it the client is a default OpenSSL client (TLS 1.2 and 1.3, the default
  * list), except -2 caps it at TLS 1.2. Certificates are not verified (the
@@ -40,6 +42,7 @@
 static int port = 4433;
 static const char *ciphers;
 static int tls12_only;
+static int plain;
 static SSL_CTX *ctx;
 
 static double now(void)
@@ -227,14 +230,35 @@ static double quantile(const double *v, size_t n, double q)
 	return v[i < n ? i : n - 1];
 }
 
+/* One message each way, on TLS or (with -P) on the socket itself. */
+static int pp_write(SSL *ssl, int fd, const void *p, size_t n)
+{
+	if (!plain)
+		return SSL_write(ssl, p, (int)n);
+	return (int)write(fd, p, n);
+}
+
+static int pp_read(SSL *ssl, int fd, void *p, size_t n)
+{
+	if (!plain)
+		return SSL_read(ssl, p, (int)n);
+	return (int)read(fd, p, n);
+}
+
 static int do_pingpong(unsigned long count, size_t size)
 {
 	unsigned long warm = count / 10 < 200 ? count / 10 : 200;
 	double *lat = calloc(count, sizeof *lat), sum = 0, c0 = 0;
 	unsigned char msg[4096];
-	int fd;
-	SSL *ssl = tls_connect(&fd);
+	int fd = -1;
+	SSL *ssl = NULL;
 
+	if (plain)
+		fd = tcp_connect();
+	else
+		ssl = tls_connect(&fd);
+	if (fd < 0)
+		die("connect");
 	if (!lat || size > sizeof msg)
 		die("pingpong");
 	memset(msg, 'p', size);
@@ -242,10 +266,10 @@ static int do_pingpong(unsigned long count, size_t size)
 		double t0 = now();
 		size_t got = 0;
 
-		if (SSL_write(ssl, msg, (int)size) != (int)size)
-			die("SSL_write");
+		if (pp_write(ssl, fd, msg, size) != (int)size)
+			die("write");
 		while (got < size) {
-			int r = SSL_read(ssl, buf, (int)(size - got));
+			int r = pp_read(ssl, fd, buf, size - got);
 
 			if (r <= 0)
 				die("SSL_read (echo)");
@@ -257,13 +281,14 @@ static int do_pingpong(unsigned long count, size_t size)
 			lat[i - warm] = (now() - t0) * 1e6;
 	}
 	shutdown(fd, SHUT_WR);
-	while (SSL_read(ssl, buf, sizeof buf) > 0)
+	while (pp_read(ssl, fd, buf, sizeof buf) > 0)
 		;
 	for (unsigned long i = 0; i < count; i++)
 		sum += lat[i];
 	qsort(lat, count, sizeof *lat, cmp_double);
 	printf("{");
-	print_session(ssl);
+	if (ssl)
+		print_session(ssl);
 	printf("\"count\": %lu, \"size\": %zu, \"mean_us\": %.2f, "
 	       "\"p50_us\": %.2f, \"p90_us\": %.2f, \"p99_us\": %.2f, "
 	       "\"p999_us\": %.2f, \"min_us\": %.2f, \"max_us\": %.2f, "
@@ -276,7 +301,8 @@ static int do_pingpong(unsigned long count, size_t size)
 		printf("%s%.2f", q ? ", " : "",
 		       quantile(lat, count, (double)q / 200));
 	printf("]}\n");
-	SSL_free(ssl);
+	if (ssl)
+		SSL_free(ssl);
 	close(fd);
 	return 0;
 }
@@ -360,7 +386,7 @@ int main(int argc, char **argv)
 {
 	int c;
 
-	while ((c = getopt(argc, argv, "p:c:2")) != -1) {
+	while ((c = getopt(argc, argv, "p:c:2P")) != -1) {
 		switch (c) {
 		case 'p':
 			port = atoi(optarg);
@@ -371,6 +397,9 @@ int main(int argc, char **argv)
 		case '2':
 			tls12_only = 1;
 			break;
+		case 'P':
+			plain = 1;
+			break;
 		default:
 			return 100;
 		}
@@ -379,7 +408,7 @@ int main(int argc, char **argv)
 	argv += optind;
 	if (argc < 2) {
 		fprintf(stderr,
-		        "usage: perf-client [-p PORT] [-c CIPHERS] [-2] "
+		        "usage: perf-client [-p PORT] [-c CIPHERS] [-2] [-P] "
 		        "download|upload BYTES | pingpong COUNT [SIZE] | "
 		        "connrate THREADS SECONDS\n");
 		return 100;

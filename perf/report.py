@@ -152,6 +152,17 @@ class Report:
             self.w("System calls per MiB by call: " + "; ".join(calls) + ".")
             self.w()
 
+    def pingpong_ref(self):
+        """p50, p99 and syscalls per round trip of the reference: measured
+        in this run when it was, else the issue's figures."""
+        if self.ref_measured:
+            p50 = med(self.vals("pingpong", "ref", "client", "p50_us"))
+            p99 = med(self.vals("pingpong", "ref", "client", "p99_us"))
+            if p50 is not None:
+                return p50, p99, self.syscalls("pingpong", "ref")[0]
+        r = REF["pingpong"]
+        return r["p50_us"], r["p99_us"], r["sys"]
+
     def pingpong_table(self):
         case = "pingpong"
         cs = self.c[case]
@@ -166,9 +177,9 @@ class Report:
                "× ref | ok |")
         self.w("|---|---|---|---|---|---|---|---|---|---|---|")
         st50 = med(self.vals(case, "stunnel", "client", "p50_us"))
-        r50, _ = REF["pingpong"]["p50_us"], None
-        r99 = REF["pingpong"]["p99_us"]
-        for sid in self.order:
+        r50, r99, rsys = self.pingpong_ref()
+        floors = [f for f in ("relay", "direct") if f in cs["rounds"]]
+        for sid in self.order + floors:
             p50 = self.vals(case, sid, "client", "p50_us")
             p99 = self.vals(case, sid, "client", "p99_us")
             p999 = self.vals(case, sid, "client", "p999_us")
@@ -181,13 +192,23 @@ class Report:
                    f"{ratio(med(p50), r50)} | {cell(p99, 1)} | "
                    f"{ratio(med(p99), r99)} | {cell(p999, 1)} | "
                    f"{cell(cpu, 1)} | {fmt(sysc, 2)} | "
-                   f"{ratio(sysc, REF['pingpong']['sys'])} | {ok}/{nr} |")
+                   f"{ratio(sysc, rsys)} | {ok}/{nr} |")
         if not self.ref_measured:
             self.w(f"| *reference (issue figures)* | {r50} | | | ~{r99} | | "
                    f"| | {REF['pingpong']['sys']} | | |")
         self.w()
+        if floors:
+            self.w("The floors carry the same 64-byte messages without TLS "
+                   "(the client on plain TCP): *cleartext relay* is "
+                   "`perf-relay`, a poll(2) loop doing the same "
+                   "socket-pipe-app-pipe-socket hop (its CPU is the relay's "
+                   "own); *direct echo* is the app itself on the socket, no "
+                   "relay at all (no server CPU to show). No relay can beat "
+                   "the direct echo; what a TLS server adds over the "
+                   "cleartext relay is what TLS and its engine cost.")
+            self.w()
         calls = []
-        for sid in self.order:
+        for sid in self.order + floors:
             _, by = self.syscalls(case, sid)
             if by:
                 calls.append(f"{self.labels[sid]}: " + ", ".join(
@@ -460,6 +481,84 @@ class Report:
                    "io_uring), so it has no column.")
             self.w()
 
+    def latency_targets(self):
+        """Issue #12's targets: ratios to s6-networking measured in the
+        same run (nothing to show without it)."""
+        if not self.ref_measured:
+            return
+        pp = "pingpong"
+        n = self.c[pp]["count"] + min(self.c[pp]["count"] // 10, 200)
+
+        def cpu_rt(sid):
+            v = med(self.vals(pp, sid, "cpu_s"))
+            return v / n * 1e6 if v is not None else None
+
+        def p(key):
+            return lambda sid: med(self.vals(pp, sid, "client", key))
+
+        def bulk(case):
+            return lambda sid: med(self.vals(case, sid, "MBps"))
+        rows = [("ping-pong p50 ≤ 0.75×", p("p50_us"), 0.75, -1),
+                ("ping-pong p99 ≤ 0.75×", p("p99_us"), 0.75, -1),
+                ("engine CPU per round trip ≤ 0.6×", cpu_rt, 0.6, -1),
+                ("download ≥ 1.5×", bulk("download"), 1.5, 1),
+                ("upload ≥ 1.5×", bulk("upload"), 1.5, 1)]
+        self.w("### Latency targets (issue #12), against s6-networking "
+               "measured in this run")
+        self.w()
+        self.w("| target | s6-networking | io_uring | × ref | poll | × ref |")
+        self.w("|---|---|---|---|---|---|")
+        for what, fn, thr, sign in rows:
+            ref = fn("ref")
+            cells = []
+            for sid in OURS:
+                v = fn(sid) if sid in self.order else None
+                if v is None or not ref:
+                    cells += ["–", "–"]
+                    continue
+                ok = v / ref <= thr if sign < 0 else v / ref >= thr
+                cells += [fmt(v, 1), f"{v / ref:.2f}× "
+                          f"**{'pass' if ok else 'FAIL'}**"]
+            self.w(f"| {what} | {fmt(ref, 1)} | " + " | ".join(cells) + " |")
+        sysc = self.syscalls(pp, "uring")[0]
+        if sysc is not None:
+            self.w(f"| ≤ 2 system calls per round trip | "
+                   f"{fmt(self.syscalls(pp, 'ref')[0], 2)} | {fmt(sysc, 2)} | "
+                   f"**{'pass' if sysc <= 2.005 else 'FAIL'}** | | |")
+        self.w()
+        fl = []
+        for sid in ("relay", "direct"):
+            f50, f99 = p("p50_us")(sid), p("p99_us")(sid)
+            r50, r99 = p("p50_us")("ref"), p("p99_us")("ref")
+            if f50 is not None and r50:
+                fl.append(f"{self.labels[sid]}: p50 {fmt(f50, 1)} µs "
+                          f"({f50 / r50:.2f}×), p99 {fmt(f99, 1)} µs "
+                          f"({f99 / r99:.2f}×)")
+        if fl:
+            self.w("The same run's floors, as ratios to s6-networking: " +
+                   "; ".join(fl) + ".")
+            self.w()
+        better = []
+        for case, key, sub, sign in (
+                ("download", "MBps", None, 1), ("upload", "MBps", None, 1),
+                ("pingpong", "client", "p50_us", -1),
+                ("connrate-ec-1", "rate", None, 1),
+                ("connrate-ec-2", "rate", None, 1),
+                ("connrate-rsa-1", "rate", None, 1),
+                ("connrate-rsa-2", "rate", None, 1)):
+            u = med(self.vals(case, "uring", key, sub))
+            q = med(self.vals(case, "poll", key, sub))
+            if u is None or q is None:
+                continue
+            ok = u >= q if sign > 0 else u <= q
+            better.append(f"{case} {fmt(u, 1)} vs {fmt(q, 1)} "
+                          f"**{'pass' if ok else 'FAIL'}**")
+        if better:
+            self.w("io_uring at least as fast as poll (medians; noise of a "
+                   "few percent decides close cases): " +
+                   "; ".join(better) + ".")
+            self.w()
+
     # ------------------------------------------------------------- all
 
     def markdown(self, docdir):
@@ -506,6 +605,7 @@ class Report:
                "this run's medians.")
         self.w()
         self.targets()
+        self.latency_targets()
         self.w("For each target not met: what was tried, what was measured, "
                "and what limits it, in [perf-analysis.md](perf-analysis.md).")
         self.w()
@@ -659,7 +759,7 @@ def plots(rep, docdir):
     order = rep.order
     labels = [rep.labels[s] for s in order]
     colors = {"uring": "#1f77b4", "poll": "#2ca02c", "stunnel": "#d62728",
-              "ref": "#7f7f7f"}
+              "ref": "#7f7f7f", "relay": "#9467bd", "direct": "#8c564b"}
 
     def bars(ax, cases, key, title, ylabel, refs=None, sub=None,
              names=None):
@@ -728,8 +828,9 @@ def plots(rep, docdir):
 
     # latency: CDF of the median round (by p50) of each server
     fig, ax = plt.subplots(figsize=(8, 4.8))
-    for sid in order:
-        rs = [r for r in rep.c["pingpong"]["rounds"][sid]
+    pp_rounds = rep.c["pingpong"]["rounds"]
+    for sid in order + [f for f in ("relay", "direct") if f in pp_rounds]:
+        rs = [r for r in pp_rounds[sid]
               if r.get("ok") and "quantiles_us" in r["client"]]
         if not rs:
             continue
@@ -738,13 +839,16 @@ def plots(rep, docdir):
         ys = [i / (len(q) - 1) for i in range(len(q))]
         ax.plot(q, ys, label=f"{rep.labels[sid]} (p50 "
                 f"{rs[len(rs) // 2]['client']['p50_us']:.0f} µs)",
-                color=colors.get(sid))
-    ax.axvline(REF["pingpong"]["p50_us"], color="k", linestyle="dashed",
-               label="reference p50 73 µs")
-    ax.axvline(REF["pingpong"]["p99_us"], color="k", linestyle=":",
-               label="reference p99 ~105 µs")
-    ax.axvline(0.75 * REF["pingpong"]["p50_us"], color="g", linestyle=":",
-               label="target p50 ≤ 54.8 µs")
+                color=colors.get(sid),
+                linestyle="--" if sid in ("relay", "direct") else "-")
+    r50, r99, _ = rep.pingpong_ref()
+    src = "s6-networking, this run" if rep.ref_measured else "reference"
+    ax.axvline(r50, color="k", linestyle="dashed",
+               label=f"{src}: p50 {r50:.0f} µs")
+    ax.axvline(r99, color="k", linestyle=":",
+               label=f"{src}: p99 {r99:.0f} µs")
+    ax.axvline(0.75 * r50, color="g", linestyle=":",
+               label=f"target p50 ≤ 0.75× = {0.75 * r50:.1f} µs")
     ax.set_xscale("log")
     ax.set_xlabel("round-trip latency, 64-byte messages (µs, log)")
     ax.set_ylabel("fraction of round trips")
