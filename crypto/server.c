@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "cpu.h"
 #include "entropy.h"
 #include "suites.h"
 
@@ -19,18 +20,43 @@ static void set_hashes(br_ssl_engine_context *eng)
 	br_ssl_engine_set_prf_sha384(eng, &br_tls12_sha384_prf);
 }
 
+/*
+ * The record code, chosen as BearSSL's set_default_* functions would (the
+ * x86ni and PCLMUL code on hardware that has it, the constant-time 64-bit
+ * code otherwise) but without their CPUID per call (cpu.h).
+ */
 static void set_ciphers(br_ssl_engine_context *eng, int legacy)
 {
+	const struct tls_cpu *cpu = tls_cpu();
 	uint16_t suites[TLS_SUITES_MAX];
-	size_t n = tls_suites_select(suites, tls_suites_aes_hw(), legacy);
+	size_t n = tls_suites_select(suites, cpu->aes_ni, legacy);
 
 	/* set_suites copies the list into the engine. */
 	br_ssl_engine_set_suites(eng, suites, n);
-	br_ssl_engine_set_default_aes_gcm(eng);
-	br_ssl_engine_set_default_chapol(eng);
+	br_ssl_engine_set_gcm(eng, &br_sslrec_in_gcm_vtable,
+	                      &br_sslrec_out_gcm_vtable);
+	br_ssl_engine_set_aes_ctr(eng, cpu->aes_ni ? &br_aes_x86ni_ctr_vtable
+	                                           : &br_aes_ct64_ctr_vtable);
+	br_ssl_engine_set_ghash(eng, cpu->aes_ni ? &br_ghash_pclmul
+	                                         : &br_ghash_ctmul64);
+	br_ssl_engine_set_chapol(eng, &br_sslrec_in_chapol_vtable,
+	                         &br_sslrec_out_chapol_vtable);
+	br_ssl_engine_set_chacha20(eng, cpu->sse2 ? &br_chacha20_sse2_run
+	                                          : &br_chacha20_ct_run);
+	br_ssl_engine_set_poly1305(eng, br_poly1305_ctmulq_get()
+	                                    ? br_poly1305_ctmulq_get()
+	                                    : &br_poly1305_ctmul_run);
 	/* The CBC record code is set only when CBC suites are offered. */
-	if (legacy)
-		br_ssl_engine_set_default_aes_cbc(eng);
+	if (legacy) {
+		br_ssl_engine_set_cbc(eng, &br_sslrec_in_cbc_vtable,
+		                      &br_sslrec_out_cbc_vtable);
+		br_ssl_engine_set_aes_cbc(
+		    eng,
+		    cpu->aes_ni ? &br_aes_x86ni_cbcenc_vtable
+		                : &br_aes_ct64_cbcenc_vtable,
+		    cpu->aes_ni ? &br_aes_x86ni_cbcdec_vtable
+		                : &br_aes_ct64_cbcdec_vtable);
+	}
 	br_ssl_engine_set_default_ec(eng);
 }
 

@@ -3,6 +3,8 @@
 #include <stdio.h>
 #include <bearssl.h>
 
+#include "cpu.h"
+
 struct suite {
 	uint16_t id;
 	const char *name;
@@ -47,9 +49,7 @@ static size_t append(uint16_t *out, size_t n, const struct suite *s,
 
 int tls_suites_aes_hw(void)
 {
-	/* The same tests BearSSL's own defaults make for its GCM code. */
-	return br_aes_x86ni_ctr_get_vtable() != NULL &&
-	       br_ghash_pclmul_get() != 0;
+	return tls_cpu()->aes_ni;
 }
 
 size_t tls_suites_select(uint16_t *out, int aes_hw, int legacy)
