@@ -12,6 +12,7 @@ enum {
 	OPT_SNI,
 	OPT_MANDATORY_SNI,
 	OPT_LEGACY_SUITES,
+	OPT_FORK_IO,
 };
 
 static const struct option long_options[] = {
@@ -30,6 +31,7 @@ static const struct option long_options[] = {
     {"alpn", required_argument, NULL, OPT_ALPN},
     {"alpn-strict", no_argument, NULL, OPT_ALPN_STRICT},
     {"legacy-suites", no_argument, NULL, OPT_LEGACY_SUITES},
+    {"fork-io", no_argument, NULL, OPT_FORK_IO},
     {"keep", no_argument, NULL, 'Z'},
     {"no-keep", no_argument, NULL, 'z'},
     {NULL, 0, NULL, 0},
@@ -118,6 +120,9 @@ static const char *apply(struct tlsd_options *o, int c, const char *arg)
 	case OPT_LEGACY_SUITES:
 		o->legacy_suites = 1;
 		break;
+	case OPT_FORK_IO:
+		o->fork_io = 1;
+		break;
 	case 'v':
 		if (options_uint(arg, &o->verbosity))
 			return bad_number("-v", arg);
@@ -172,7 +177,8 @@ int options_parse(int argc, char **argv, struct tlsd_options *o,
 		if (c == -1)
 			break;
 		/* the long options table is shared: refuse the other's own */
-		if ((prog == OPTIONS_TLSD_IO && (c == 'Z' || c == 'z')) ||
+		if ((prog == OPTIONS_TLSD_IO &&
+		     (c == 'Z' || c == 'z' || c == OPT_FORK_IO)) ||
 		    (prog == OPTIONS_TLSD && c == 'd'))
 			c = '?', optopt = 0;
 		if (c == '?' || c == ':') {

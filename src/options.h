@@ -20,6 +20,7 @@ struct tlsd_options {
 	const char *alpn;         /* --alpn=LIST, NULL: no ALPN */
 	int alpn_strict;          /* --alpn-strict */
 	int legacy_suites;        /* --legacy-suites: also ECDHE AES-CBC */
+	int fork_io;              /* s6-tlsd only: --fork-io */
 };
 
 enum options_program { OPTIONS_TLSD_IO, OPTIONS_TLSD };

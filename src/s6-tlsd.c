@@ -10,6 +10,11 @@
  *   - the directory of the running s6-tlsd (/proc/self/exe), so a build
  *     tree and an install prefix both work without set-up;
  *   - TLSD_LIBEXEC_DIR, the compiled-in install directory.
+ *
+ * With --fork-io (or S6_TLSD_FORK_IO set to anything but "" and "0") no
+ * s6-tlsd-io is looked for: the child is a fork of this process that runs
+ * the same engine code, linked in, named s6-tlsd-io (one exec less per
+ * connection).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -18,6 +23,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -27,6 +33,7 @@
 #include "options.h"
 #include "spawn.h"
 #include "tlsd_env.h"
+#include "tlsdio.h"
 
 #ifndef TLSD_LIBEXEC_DIR
 #define TLSD_LIBEXEC_DIR "/usr/local/bin"
@@ -160,6 +167,43 @@ static pid_t spawn_io(const struct tlsd_options *o, const struct pipes *p)
 	return pid;
 }
 
+/*
+ * --fork-io: the child runs s6-tlsd-io's work itself, with the options
+ * s6-tlsd-io would get on its command line, so the two paths do the same
+ * thing: everything (keys, privilege drop, sandbox) happens in the child,
+ * after the fork; this process never reads a key.
+ */
+static pid_t fork_io(const struct tlsd_options *o, const struct pipes *p)
+{
+	pid_t pid = fork();
+
+	if (pid < 0)
+		die(EXIT_TLS_SYS, "unable to fork: %s", strerror(errno));
+	if (!pid) {
+		struct tlsd_options io = *o;
+
+		close(p->to_io[1]);
+		close(p->from_io[0]);
+		close(p->notif[0]);
+		/* what ps, top and the logs show */
+		prctl(PR_SET_NAME, IO_NAME, 0, 0, 0);
+		diag_init(IO_NAME, o->verbosity);
+		io.notif_fd = p->notif[1];
+		tlsdio_run(&io, p->to_io[0], p->from_io[1]);
+	}
+	close(p->to_io[0]);
+	close(p->from_io[1]);
+	close(p->notif[1]);
+	return pid;
+}
+
+static int fork_io_wanted(const struct tlsd_options *o)
+{
+	const char *s = getenv("S6_TLSD_FORK_IO");
+
+	return o->fork_io || (s && *s && strcmp(s, "0"));
+}
+
 /* The child's exit code, or 111 if a signal killed it. */
 static int reap(pid_t pid)
 {
@@ -284,7 +328,7 @@ int main(int argc, char **argv)
 		die(EXIT_TLS_USAGE, "no prog given; usage: %s", USAGE);
 	diag_init("s6-tlsd", o.verbosity);
 	make_pipes(&p);
-	pid = spawn_io(&o, &p);
+	pid = fork_io_wanted(&o) ? fork_io(&o, &p) : spawn_io(&o, &p);
 	await_handshake(p.notif[0], pid);
 	exec_prog(argv + i, o.keep_env, &p);
 	return EXIT_TLS_SYS;

@@ -9,6 +9,11 @@ Two kinds of tests:
 - RealIoTests run the real s6-tlsd-io under ucspi-tcp's tcpserver and talk
   to it with Python's ssl module.
 
+With S6_TLSD_FORK_IO=1 in the environment (ctest's e2e_s6_tlsd_fork) every
+RealIoTests test runs on the --fork-io path: the child is a fork of
+s6-tlsd, not an exec of s6-tlsd-io. FakeIoTests need an s6-tlsd-io to fake
+and are skipped then.
+
 Environment (set by ctest): TLSD_BIN_DIR (the build's src dir, with both
 binaries), TLSD_CERTS (output of tests/gen-certs.sh).
 
@@ -46,6 +51,7 @@ CHAIN = os.path.join(CERTS, "ec256.chain.pem")
 LEAF = os.path.join(CERTS, "ec256.crt.pem")
 
 WAIT = 20  # seconds: upper bound for any single wait
+FORK = os.environ.get("S6_TLSD_FORK_IO", "") not in ("", "0")
 CONFIG_VARS = ("CADIR", "CAFILE", "KEYFILE", "CERTFILE", "KEYFILE:foo.test",
                "CERTFILE:foo.test", "TLS_UID", "TLS_GID")
 NOTIF_NAMES = ("SSL_PROTOCOL", "SSL_CIPHER", "SSL_TLS_SNI_SERVERNAME",
@@ -236,6 +242,12 @@ class Base(unittest.TestCase):
 
 class FakeIoTests(Base):
     """s6-tlsd against a fake s6-tlsd-io: no TLS involved."""
+
+    @classmethod
+    def setUpClass(cls):
+        if FORK:
+            raise unittest.SkipTest("--fork-io: no s6-tlsd-io is exec'd")
+        super().setUpClass()
 
     def run_tlsd(self, opts=(), prog=None, blk=GOOD_BLOCK, data=b"hi\n",
                  env=None, **fake):
@@ -550,6 +562,11 @@ class TcpServer:
         return len(os.listdir(f"/proc/{self.p.pid}/fd"))
 
 
+def read_text(path):
+    with open(path) as f:
+        return f.read()
+
+
 def client_ctx(cert=False):
     ctx = ssl.create_default_context(cafile=CA)
     if cert:
@@ -599,6 +616,48 @@ class RealIoTests(Base):
         lines = srv.wait_for(lambda ls: any(" end " in x for x in ls))
         self.assertEqual(srv.pids(), [r["pid"]], lines)
         self.assertEqual(srv.ends(), {r["pid"]: 0})
+
+    def child_while_open(self, srv):
+        """Opens a connection to a prog that says its pid and then echoes;
+        returns (prog's pid, its child's pid, comm, exe, fds) while the
+        connection is still open."""
+        ctx = client_ctx()
+        with socket.create_connection(("127.0.0.1", srv.port),
+                                      timeout=WAIT) as s:
+            with ctx.wrap_socket(s, server_hostname="127.0.0.1") as t:
+                pid = int(t.recv(64).split(b"\n")[0])
+                kids = read_text(f"/proc/{pid}/task/{pid}/children").split()
+                self.assertEqual(len(kids), 1, kids)
+                kid = int(kids[0])
+                comm = read_text(f"/proc/{kid}/comm").strip()
+                exe = os.path.basename(os.readlink(f"/proc/{kid}/exe"))
+                fds = sorted(int(f) for f in os.listdir(f"/proc/{kid}/fd"))
+                t.sendall(b"ping\n")
+                self.assertEqual(t.recv(64), b"ping\n")
+        return pid, kid, comm, exe, fds
+
+    def test_child_identity(self):
+        """The child is named s6-tlsd-io on both paths; by default it is
+        the s6-tlsd-io program (its /proc exe), with --fork-io or
+        S6_TLSD_FORK_IO=1 a fork of s6-tlsd. Either way it holds only the
+        network, its two pipes, stderr and its ring: no notification fd
+        after the handshake, nothing else of s6-tlsd's."""
+        prog = ["/bin/sh", "-c", "echo $$; exec cat"]
+        cases = [("default", [], {"S6_TLSD_FORK_IO": "0"}, "s6-tlsd-io"),
+                 ("--fork-io", ["--fork-io"], {}, "s6-tlsd"),
+                 ("env", [], {"S6_TLSD_FORK_IO": "1"}, "s6-tlsd")]
+        for name, opts, env, exe_want in cases:
+            with self.subTest(path=name):
+                srv = self.server(opts=opts, prog=prog, env=env)
+                _, _, comm, exe, fds = self.child_while_open(srv)
+                self.assertEqual(comm, "s6-tlsd-io")
+                self.assertEqual(exe, exe_want)
+                # 0, 1, 2, fdr, fdw and the io_uring (or poll: none)
+                self.assertIn(len(fds), (5, 6), fds)
+                lines = srv.wait_for(lambda ls: any(" end " in x
+                                                    for x in ls))
+                self.assertTrue(all(c == 0 for c in srv.ends().values()),
+                                lines)
 
     def test_sni(self):
         srv = self.server(env={"SSL_TLS_SNI_SERVERNAME": "stale"})

@@ -23,6 +23,7 @@ Test(options, defaults)
 	cr_assert_eq(o.enforce_close_notify, 0);
 	cr_assert_eq(o.kimeout, 0);
 	cr_assert_eq(o.legacy_suites, 0);
+	cr_assert_eq(o.fork_io, 0);
 }
 
 Test(options, legacy_suites)
@@ -35,6 +36,19 @@ Test(options, legacy_suites)
 		cr_assert_eq(parse(a, 5, &o, (enum options_program)p, &err), 3);
 		cr_assert_eq(o.legacy_suites, 1);
 	}
+}
+
+Test(options, fork_io_is_s6_tlsd_only)
+{
+	char **a = ARGV("--fork-io", "prog");
+	char **b = ARGV("--fork-io", "3", "4");
+	struct tlsd_options o;
+	const char *err = NULL;
+
+	cr_assert_eq(parse(a, 3, &o, OPTIONS_TLSD, &err), 2);
+	cr_assert_eq(o.fork_io, 1);
+	cr_assert_eq(parse(b, 4, &o, OPTIONS_TLSD_IO, &err), -1);
+	cr_assert_str_eq(err, "unknown or incomplete option: --fork-io");
 }
 
 Test(options, short_and_last_wins)
