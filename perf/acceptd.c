@@ -11,9 +11,10 @@
  * Writes the port to PORTFILE once listening. On SIGTERM or SIGINT it
  * stops accepting, waits (at most 10 s) for every descendant, then prints
  * one JSON object: connections accepted, processes reaped, their user and
- * system CPU seconds, the largest ru_maxrss, how many exited non-zero, and
- * the CPU by program (the name a process had when it exited: s6-tlsd
- * becomes the app it execs, so its CPU is counted under the app's name).
+ * system CPU seconds and minor page faults, the largest ru_maxrss, how
+ * many exited non-zero, and the CPU and faults by program (the name a process
+ * had when it exited: s6-tlsd becomes the app it execs, so its CPU is counted
+ * under the app's name).
  */
 #include <errno.h>
 #include <netinet/in.h>
@@ -34,6 +35,7 @@
 static volatile sig_atomic_t stop;
 static unsigned long accepted, reaped, bad_exit;
 static double utime, stime;
+static unsigned long minflt;
 static long maxrss;
 static int codes[256];
 
@@ -41,7 +43,7 @@ static int codes[256];
 #define MAXPROG 8
 static struct {
 	char comm[32];
-	unsigned long n;
+	unsigned long n, minflt;
 	double cpu;
 } prog[MAXPROG];
 static int nprog;
@@ -61,7 +63,7 @@ static void comm_of(pid_t pid, char *out, size_t len)
 	fclose(f);
 }
 
-static void account(const char *comm, double cpu)
+static void account(const char *comm, double cpu, unsigned long flt)
 {
 	int i;
 
@@ -77,6 +79,7 @@ static void account(const char *comm, double cpu)
 	}
 	prog[i].n++;
 	prog[i].cpu += cpu;
+	prog[i].minflt += flt;
 }
 
 static void on_stop(int sig)
@@ -113,7 +116,9 @@ static int reap(int flags)
 		p = wait4(si.si_pid, &st, 0, &ru);
 		if (p <= 0)
 			break;
-		account(comm, tv(ru.ru_utime) + tv(ru.ru_stime));
+		account(comm, tv(ru.ru_utime) + tv(ru.ru_stime),
+		        (unsigned long)ru.ru_minflt);
+		minflt += (unsigned long)ru.ru_minflt;
 		reaped++;
 		n++;
 		utime += tv(ru.ru_utime);
@@ -201,9 +206,9 @@ int main(int argc, char **argv)
 		usleep(5000);
 	}
 	printf("{\"accepted\": %lu, \"reaped\": %lu, \"bad_exit\": %lu, "
-	       "\"utime\": %.6f, \"stime\": %.6f, \"maxrss_kib\": %ld, "
-	       "\"exit_codes\": {",
-	       accepted, reaped, bad_exit, utime, stime, maxrss);
+	       "\"utime\": %.6f, \"stime\": %.6f, \"minflt\": %lu, "
+	       "\"maxrss_kib\": %ld, \"exit_codes\": {",
+	       accepted, reaped, bad_exit, utime, stime, minflt, maxrss);
 	for (int i = 0, first = 1; i < 256; i++)
 		if (codes[i]) {
 			printf("%s\"%d\": %d", first ? "" : ", ", i, codes[i]);
@@ -211,8 +216,9 @@ int main(int argc, char **argv)
 		}
 	printf("}, \"by_program\": {");
 	for (int i = 0; i < nprog; i++)
-		printf("%s\"%s\": {\"n\": %lu, \"cpu\": %.6f}", i ? ", " : "",
-		       prog[i].comm, prog[i].n, prog[i].cpu);
+		printf("%s\"%s\": {\"n\": %lu, \"cpu\": %.6f, \"minflt\": %lu}",
+		       i ? ", " : "", prog[i].comm, prog[i].n, prog[i].cpu,
+		       prog[i].minflt);
 	printf("}}\n");
 	return 0;
 }

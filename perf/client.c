@@ -14,8 +14,9 @@
  *       per thread, in a loop: connect, handshake, read one line, read to
  *       EOF, close; connections per second
  *
- * -P: no TLS at all (plain TCP, pingpong only): the client of the
- * latency floors, a cleartext relay and the app itself on the socket.
+ * -P: no TLS at all (plain TCP; pingpong and connrate): the client of the
+ * floors (a cleartext relay, the app itself on the socket, the
+ * super-server starting only the app).
  * -c CIPHERS: OpenSSL cipher list for TLS 1.2 (and TLS 1.2 only); without
  * it the client is a default OpenSSL client (TLS 1.2 and 1.3, the default
  * list), except -2 caps it at TLS 1.2. Certificates are not verified (the
@@ -315,6 +316,19 @@ struct worker {
 	char suite[64];
 };
 
+/* One plain connection: read to EOF; 1 if a line came. */
+static int plain_line(int fd)
+{
+	char b[256];
+	ssize_t r;
+	int line = 0;
+
+	while ((r = read(fd, b, sizeof b)) > 0)
+		if (memchr(b, '\n', (size_t)r))
+			line = 1;
+	return line;
+}
+
 static void *connrate_worker(void *arg)
 {
 	struct worker *w = arg;
@@ -326,6 +340,17 @@ static void *connrate_worker(void *arg)
 
 		if (fd < 0) {
 			w->failed++;
+			continue;
+		}
+		if (plain) {
+			line = plain_line(fd);
+			close(fd);
+			if (line) {
+				w->ok++;
+				w->lat_sum += now() - t0;
+			} else {
+				w->failed++;
+			}
 			continue;
 		}
 		ssl = SSL_new(ctx);

@@ -232,8 +232,9 @@ class Report:
                "app), from the super-server's wait4.")
         self.w()
         self.w("| case | server | conn/s | × stunnel4 | × ref | server CPU "
-               "ms/conn | × stunnel4 | × ref | client CPU share | ok |")
-        self.w("|---|---|---|---|---|---|---|---|---|---|")
+               "ms/conn | × stunnel4 | × ref | minor faults/conn | × ref | "
+               "client CPU share | ok |")
+        self.w("|---|---|---|---|---|---|---|---|---|---|---|---|")
         for cert in ("ec", "rsa"):
             for th in (1, 2):
                 case = f"connrate-{cert}-{th}"
@@ -245,9 +246,15 @@ class Report:
                 stc = med(self.vals(case, "stunnel", "cpu_per_conn_ms"))
                 rr, _ = self.refval(case, "rate")
                 rc, _ = self.refval(case, "cpu_ms")
-                for sid in self.order:
+                if self.ref_measured:
+                    rc = med(self.vals(case, "ref", "cpu_per_conn_ms")) or rc
+                rf = med(self.vals(case, "ref", "minflt_per_conn"))
+                extra = [x for x in ("fork", "spawn")
+                         if x in self.c[case]["rounds"]]
+                for sid in self.order + extra:
                     rate = self.vals(case, sid, "rate")
                     cpu = self.vals(case, sid, "cpu_per_conn_ms")
+                    flt = self.vals(case, sid, "minflt_per_conn")
                     share = [r["client"]["client_cpu"] / r["client"]["seconds"]
                              for r in self.c[case]["rounds"][sid]
                              if r.get("ok") and "client_cpu" in r["client"]]
@@ -256,31 +263,40 @@ class Report:
                            f"{ratio(med(rate), st) if sid != 'stunnel' else ''}"
                            f" | {ratio(med(rate), rr)} | {cell(cpu, 2)} | "
                            f"{ratio(med(cpu), stc) if sid != 'stunnel' else ''}"
-                           f" | {ratio(med(cpu), rc)} | "
+                           f" | {ratio(med(cpu), rc)} | {cell(flt)} | "
+                           f"{ratio(med(flt), rf)} | "
                            f"{fmt(med(share) * 100 if share else None)}% | "
                            f"{ok}/{n} |")
                 if not self.ref_measured:
                     self.w(f"| {name} | *reference (issue figures)* | "
                            f"{fmt(rr)} | | | {fmt(rc, 1) if rc else '–'} | | "
-                           f"| | |")
+                           f"| | | | |")
         self.w()
         self.w("Client CPU share: CPU seconds the client used per second "
-               "of the round (100% = one of the 2 cores busy).")
+               "of the round (100% = one of the 2 cores busy). *s6-tlsd "
+               "--fork-io*: the engine runs in a fork of s6-tlsd instead of "
+               "an exec of s6-tlsd-io. *floor*: the same super-server "
+               "starting only the static app per connection, with a plain "
+               "TCP client: what creating a process costs here. Minor "
+               "faults: every process of the connection, from wait4 (the "
+               "super-server's fork before its exec included).")
         self.w()
         rows = []
         for case in ("connrate-ec-1", "connrate-rsa-1"):
-            for sid in self.order:
+            for sid in self.order + ["fork", "spawn"]:
                 rs = [r for r in self.c.get(case, {}).get("rounds", {})
                       .get(sid, []) if r.get("ok")]
                 progs = sorted({k for r in rs
                                 for k in r.get("cpu_by_program_ms", {})})
                 parts = [f"{k} {med([r['cpu_by_program_ms'].get(k, 0) for r in rs]):.2f}"
+                         f" ({med([r.get('minflt_by_program', {}).get(k, 0) for r in rs]):.0f} faults)"
                          for k in progs]
                 if parts:
                     rows.append(f"| {case} | {self.labels[sid]} | "
                                 + ", ".join(parts) + " |")
         if rows:
-            self.w("Server CPU per connection by program (ms, median; the "
+            self.w("Server CPU per connection by program (ms and minor "
+                   "faults, median; the "
                    "name a process had when it exited: s6-tlsd execs the "
                    "app, so s6-tlsd's own work is under perf-app; "
                    "stunnel4's exec child is under stunnel4 when stunnel4 "
@@ -559,6 +575,37 @@ class Report:
                    "; ".join(better) + ".")
             self.w()
 
+    def connrate_targets(self):
+        """Issue #17's targets, against s6-networking in this run."""
+        if not self.ref_measured:
+            return
+        self.w("### Connection-rate targets (issue #17), against "
+               "s6-networking measured in this run")
+        self.w()
+        self.w("| case | conn/s ≥ 1.5× (--fork-io) | conn/s ≥ 1.2× (default) "
+               "| CPU/conn ≤ 0.66× (--fork-io) | faults/conn ≤ 0.5× "
+               "(--fork-io) | faults/conn ≤ 0.5× (default) |")
+        self.w("|---|---|---|---|---|---|")
+        for case in ("connrate-ec-1", "connrate-ec-2", "connrate-rsa-1",
+                     "connrate-rsa-2"):
+            if case not in self.c:
+                continue
+
+            def r(sid, key, thr, le):
+                v = med(self.vals(case, sid, key))
+                ref = med(self.vals(case, "ref", key))
+                if v is None or not ref:
+                    return "–"
+                x = v / ref
+                ok = x <= thr if le else x >= thr
+                return f"{x:.2f}× **{'pass' if ok else 'FAIL'}**"
+            self.w(f"| {case} | {r('fork', 'rate', 1.5, False)} | "
+                   f"{r('uring', 'rate', 1.2, False)} | "
+                   f"{r('fork', 'cpu_per_conn_ms', 0.66, True)} | "
+                   f"{r('fork', 'minflt_per_conn', 0.5, True)} | "
+                   f"{r('uring', 'minflt_per_conn', 0.5, True)} |")
+        self.w()
+
     # ------------------------------------------------------------- all
 
     def markdown(self, docdir):
@@ -606,6 +653,7 @@ class Report:
         self.w()
         self.targets()
         self.latency_targets()
+        self.connrate_targets()
         self.w("For each target not met: what was tried, what was measured, "
                "and what limits it, in [perf-analysis.md](perf-analysis.md).")
         self.w()
@@ -727,6 +775,16 @@ programs (perf/CMakeLists.txt, a separate CMake project) in
                     notes.append(f"{case}, {self.labels.get(sid, sid)}: "
                                  f"{len(bad)} failed round(s): "
                                  f"{bad[0].get('error')}")
+            peer = [r for r in cs.get("rounds", {}).get("ref", [])
+                    if r.get("peer_bad_exits")]
+            if peer:
+                notes.append(
+                    f"{case}, {self.labels.get('ref')}: exited 111 in "
+                    f"{sum(r['peer_bad_exits'] for r in peer)} of "
+                    f"{sum(r['acceptd']['accepted'] for r in peer)} "
+                    "connections after the client had its line (its own "
+                    "error: \"unable to read from remote: Bad file "
+                    "descriptor\"); the rounds count.")
         dd = self.c.get("download-default", {}).get("rounds", {})
         for sid in self.order:
             rs = [r for r in dd.get(sid, []) if r.get("ok")]
