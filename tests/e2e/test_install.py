@@ -117,8 +117,8 @@ class ManPages(unittest.TestCase):
                       src)
         self.assertTrue(m, "short options not found in src/options.c")
         shorts = {"s6-tlsd": m.group(1), "s6-tlsd-io": m.group(2)}
-        own = {"s6-tlsd": {"notification-fd"}, "s6-tlsd-io": {"keep",
-                                                               "no-keep"}}
+        own = {"s6-tlsd": {"notification-fd"},
+               "s6-tlsd-io": {"keep", "no-keep", "fork-io"}}
         for prog, letters in shorts.items():
             text = page_text(prog + ".1")
             for c in letters.replace(":", ""):
