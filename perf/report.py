@@ -22,6 +22,13 @@ REF = {
     "records": {"aes128gcm": 3500, "chacha20": 360},
 }
 OURS = ("uring", "poll")
+# Measured once, side by side in one session (2026-12-07, this machine
+# kind): the build before issue #17 (5534b02: dynamic libc, CPUID per
+# connection, no --fork-io), the changed build and s6-networking, with the
+# same super-server and client (perf-acceptd, perf-client connrate 1).
+FAULTS_BEFORE = ("before (5534b02, libc shared, CPUID per connection) "
+                 "181; s6-networking in the same session 183; after: 122 "
+                 "by default, 118 with --fork-io.")
 
 
 def med(v):
@@ -280,6 +287,10 @@ class Report:
                "TCP client: what creating a process costs here. Minor "
                "faults: every process of the connection, from wait4 (the "
                "super-server's fork before its exec included).")
+        self.w()
+        self.w("Minor faults per connection, before and after issue #17's "
+               "work (EC P-256, 1 client thread, every process of the "
+               "connection): " + FAULTS_BEFORE + " After: the column above.")
         self.w()
         rows = []
         for case in ("connrate-ec-1", "connrate-rsa-1"):
