@@ -25,7 +25,9 @@ there are no false reports). The poll engine's reads and writes are plain
 system calls that memcheck does check.
 
 Not registered in sanitizer builds (valgrind cannot run an ASan binary).
-Environment: TLSD_BIN_DIR, TLSD_CERTS (see tlsdio.py)."""
+Environment: TLSD_BIN_DIR, TLSD_CERTS (see tlsdio.py); TLSD_VALGRIND_IO, the
+dynamically linked s6-tlsd-io to run (ctest sets it; the installed
+programs are static, which memcheck cannot check)."""
 
 import os
 import re
@@ -99,7 +101,10 @@ class Valgrind(tlsdio.TunnelTestCase):
             if os.environ.get("CI"):
                 raise AssertionError("valgrind is not installed (tests/deps.sh)")
             raise unittest.SkipTest("valgrind is not installed")
-        cls.binary = tlsdio.bin_path()
+        # memcheck needs a dynamically linked program (to replace malloc,
+        # and for the LD_PRELOAD shim): the build makes one for this test
+        # when the installed programs are static (TLSD_STATIC_EXE).
+        cls.binary = os.environ.get("TLSD_VALGRIND_IO") or tlsdio.bin_path()
         if is_asan(cls.binary):
             raise unittest.SkipTest("an ASan build: valgrind cannot run it")
         cls.tmp = tempfile.mkdtemp(prefix="tlsd-valgrind-")
