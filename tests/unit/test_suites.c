@@ -1,6 +1,7 @@
 #include <criterion/criterion.h>
 #include <bearssl.h>
 
+#include "cpu.h"
 #include "suites.h"
 
 #define ECDSA_AES128GCM BR_TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256
@@ -108,4 +109,17 @@ Test(suites, error_strings)
 	                 "protocol_version"));
 	cr_assert(strstr(tls_strerror(54), "X.509"));
 	cr_assert(strstr(tls_strerror(9999), "9999"));
+}
+
+/* cpu.c reads glibc's start-up answers instead of executing CPUID: they
+ * must agree with BearSSL's own probes (which do execute it). */
+Test(suites, cpu_features_agree_with_bearssl)
+{
+	const struct tls_cpu *c = tls_cpu();
+
+	cr_assert_eq(c->aes_ni, br_aes_x86ni_ctr_get_vtable() != NULL &&
+	                            br_ghash_pclmul_get() != 0);
+	cr_assert_eq(c->sse2, br_chacha20_sse2_get() != 0);
+	cr_assert_eq(tls_suites_aes_hw(), c->aes_ni);
+	cr_assert_eq(tls_cpu(), c, "computed once");
 }
