@@ -28,6 +28,7 @@ static void set_hashes(br_ssl_engine_context *eng)
 static void set_ciphers(br_ssl_engine_context *eng, int legacy)
 {
 	const struct tls_cpu *cpu = tls_cpu();
+	br_poly1305_run poly1305 = br_poly1305_ctmulq_get();
 	uint16_t suites[TLS_SUITES_MAX];
 	size_t n = tls_suites_select(suites, cpu->aes_ni, legacy);
 
@@ -43,9 +44,8 @@ static void set_ciphers(br_ssl_engine_context *eng, int legacy)
 	                         &br_sslrec_out_chapol_vtable);
 	br_ssl_engine_set_chacha20(eng, cpu->sse2 ? &br_chacha20_sse2_run
 	                                          : &br_chacha20_ct_run);
-	br_ssl_engine_set_poly1305(eng, br_poly1305_ctmulq_get()
-	                                    ? br_poly1305_ctmulq_get()
-	                                    : &br_poly1305_ctmul_run);
+	br_ssl_engine_set_poly1305(eng, poly1305 ? poly1305
+	                                         : &br_poly1305_ctmul_run);
 	/* The CBC record code is set only when CBC suites are offered. */
 	if (legacy) {
 		br_ssl_engine_set_cbc(eng, &br_sslrec_in_cbc_vtable,

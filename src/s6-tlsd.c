@@ -42,9 +42,8 @@
 
 #define USAGE                                                                  \
 	"s6-tlsd [ -S | -s ] [ -J | -j ] [ -Y | -y ] [ -Z | -z ]"              \
-	" [ -v verbosity ] [ -K kimeout ] [ -k snilevel ] [ --fork-io ] [ -- " \
-	"]"                                                                    \
-	" prog..."
+	" [ -v verbosity ] [ -K kimeout ] [ -k snilevel ]"                     \
+	" [ --fork-io ] [ -- ] prog..."
 
 extern char **environ;
 
