@@ -632,26 +632,40 @@ class RealIoTests(Base):
                 comm = read_text(f"/proc/{kid}/comm").strip()
                 exe = os.path.basename(os.readlink(f"/proc/{kid}/exe"))
                 fds = sorted(int(f) for f in os.listdir(f"/proc/{kid}/fd"))
+                status = dict(line.split(":", 1) for line in
+                              read_text(f"/proc/{kid}/status").splitlines())
+                status = {k: v.split() for k, v in status.items()}
                 t.sendall(b"ping\n")
                 self.assertEqual(t.recv(64), b"ping\n")
-        return pid, kid, comm, exe, fds
+        return pid, kid, comm, exe, fds, status
 
     def test_child_identity(self):
         """The child is named s6-tlsd-io on both paths; by default it is
         the s6-tlsd-io program (its /proc exe), with --fork-io or
         S6_TLSD_FORK_IO=1 a fork of s6-tlsd. Either way it holds only the
         network, its two pipes, stderr and its ring: no notification fd
-        after the handshake, nothing else of s6-tlsd's."""
+        after the handshake, nothing else of s6-tlsd's. Both paths drop
+        privileges (TLS_UID/TLS_GID, when root) and run sandboxed
+        (no_new_privs, a seccomp filter)."""
         prog = ["/bin/sh", "-c", "echo $$; exec cat"]
+        root = os.geteuid() == 0
+        ids = {"TLS_UID": "12345", "TLS_GID": "12346"} if root else {}
         cases = [("default", [], {"S6_TLSD_FORK_IO": "0"}, "s6-tlsd-io"),
                  ("--fork-io", ["--fork-io"], {}, "s6-tlsd"),
                  ("env", [], {"S6_TLSD_FORK_IO": "1"}, "s6-tlsd")]
         for name, opts, env, exe_want in cases:
             with self.subTest(path=name):
-                srv = self.server(opts=opts, prog=prog, env=env)
-                _, _, comm, exe, fds = self.child_while_open(srv)
+                srv = self.server(opts=opts, prog=prog, env={**env, **ids})
+                _, _, comm, exe, fds, st = self.child_while_open(srv)
                 self.assertEqual(comm, "s6-tlsd-io")
                 self.assertEqual(exe, exe_want)
+                if root:
+                    self.assertEqual(st["Uid"], ["12345"] * 4, st["Uid"])
+                    self.assertEqual(st["Gid"], ["12346"] * 4, st["Gid"])
+                self.assertEqual(st["NoNewPrivs"], ["1"])
+                # no filter in sanitizer builds (TLSD_NO_SECCOMP)
+                sanitized = os.environ.get("TLSD_SANITIZED") == "1"
+                self.assertEqual(st["Seccomp"], ["0" if sanitized else "2"])
                 # 0, 1, 2, fdr, fdw and the io_uring (or poll: none)
                 self.assertIn(len(fds), (5, 6), fds)
                 lines = srv.wait_for(lambda ls: any(" end " in x
