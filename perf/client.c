@@ -329,44 +329,41 @@ static int plain_line(int fd)
 	return line;
 }
 
+/* One TLS connection: handshake, read to EOF; 1 if a line came. */
+static int tls_line(struct worker *w, int fd)
+{
+	SSL *ssl = SSL_new(ctx);
+	int r, line = 0;
+
+	SSL_set_fd(ssl, fd);
+	if (SSL_connect(ssl) == 1) {
+		char b[256];
+
+		if (!w->suite[0])
+			snprintf(w->suite, sizeof w->suite, "%s",
+			         SSL_get_cipher_name(ssl));
+		while ((r = SSL_read(ssl, b, sizeof b)) > 0)
+			if (memchr(b, '\n', (size_t)r))
+				line = 1;
+	}
+	ERR_clear_error();
+	SSL_free(ssl);
+	return line;
+}
+
 static void *connrate_worker(void *arg)
 {
 	struct worker *w = arg;
 
 	while (now() < w->deadline) {
 		double t0 = now();
-		int fd = tcp_connect(), r, line = 0;
-		SSL *ssl;
+		int fd = tcp_connect(), line;
 
 		if (fd < 0) {
 			w->failed++;
 			continue;
 		}
-		if (plain) {
-			line = plain_line(fd);
-			close(fd);
-			if (line) {
-				w->ok++;
-				w->lat_sum += now() - t0;
-			} else {
-				w->failed++;
-			}
-			continue;
-		}
-		ssl = SSL_new(ctx);
-		SSL_set_fd(ssl, fd);
-		if (SSL_connect(ssl) == 1) {
-			char b[256];
-
-			if (!w->suite[0])
-				snprintf(w->suite, sizeof w->suite, "%s",
-				         SSL_get_cipher_name(ssl));
-			while ((r = SSL_read(ssl, b, sizeof b)) > 0)
-				if (memchr(b, '\n', (size_t)r))
-					line = 1;
-		}
-		ERR_clear_error();
-		SSL_free(ssl);
+		line = plain ? plain_line(fd) : tls_line(w, fd);
 		close(fd);
 		if (line) {
 			w->ok++;
