@@ -40,6 +40,8 @@ MiB = 1 << 20
 GiB = 1 << 30
 SUITE_EC = "ECDHE-ECDSA-AES128-GCM-SHA256"
 SUITE_RSA = "ECDHE-RSA-AES128-GCM-SHA256"
+# Servers without TLS (floors): the client talks plain TCP to them.
+FLOOR_KINDS = ("relay", "direct", "spawn")
 # perf stat takes ~35 ms per event to exit: the total plus the calls the
 # three servers make; what the rest add up to is "other".
 SYSCALL_EVENTS = ["raw_syscalls:sys_enter"] + [
@@ -240,7 +242,7 @@ class Bench:
     def floors(self):
         """The ping-pong case's floors, without TLS: the same hop through a
         cleartext relay (perf-relay), and the app alone on the socket."""
-        env = dict(os.environ)
+        env = self.servers_base()
         return [dict(id="relay", label="floor: cleartext relay (no TLS)",
                      kind="relay", bin=self.relay, env=env),
                 dict(id="direct", label="floor: direct echo (no relay)",
@@ -325,7 +327,7 @@ class Bench:
         ls.listen(1)
         ls.settimeout(20)
         cargv = [self.client, "-p", str(ls.getsockname()[1])]
-        if s["kind"] in ("relay", "direct"):
+        if s["kind"] in FLOOR_KINDS:
             cargv += ["-P"]
         elif suite:
             cargv += ["-c", suite]
@@ -532,7 +534,7 @@ class Bench:
         for s in servers:
             self.results["servers"].setdefault(s["id"], {
                 "label": s["label"], "available": True, "kind": s["kind"],
-                "floor": s["kind"] in ("relay", "direct")})
+                "floor": s["kind"] in FLOOR_KINDS})
         for s in servers:
             self.tunnel_round(s, "pingpong", p["warm_pp"])
 
@@ -619,7 +621,7 @@ class Bench:
         for s in servers:
             self.results["servers"].setdefault(s["id"], {
                 "label": s["label"], "available": True, "kind": s["kind"],
-                "floor": s["kind"] == "spawn"})
+                "floor": s["kind"] in FLOOR_KINDS})
         for s in servers:
             self.connrate_round(s, cert, threads, p["warm_conn"])
         per = self.run_alternating(
