@@ -25,11 +25,11 @@ static void set_hashes(br_ssl_engine_context *eng)
  * x86ni and PCLMUL code on hardware that has it, the constant-time 64-bit
  * code otherwise) but without their CPUID per call (cpu.h).
  */
-static void set_ciphers(br_ssl_engine_context *eng, int legacy)
+static size_t set_ciphers(br_ssl_engine_context *eng, int legacy,
+                          uint16_t suites[TLS_SUITES_MAX])
 {
 	const struct tls_cpu *cpu = tls_cpu();
 	br_poly1305_run poly1305 = br_poly1305_ctmulq_get();
-	uint16_t suites[TLS_SUITES_MAX];
 	size_t n = tls_suites_select(suites, cpu->aes_ni, legacy);
 
 	/* set_suites copies the list into the engine. */
@@ -58,6 +58,7 @@ static void set_ciphers(br_ssl_engine_context *eng, int legacy)
 		                : &br_aes_ct64_cbcdec_vtable);
 	}
 	br_ssl_engine_set_default_ec(eng);
+	return n;
 }
 
 /* Client certificates: validated against the anchors, whose names are
@@ -103,10 +104,24 @@ static int set_keys(struct tls_server *s, const struct tls_server_config *cfg,
 	return 0;
 }
 
+/* A shared session cache: sessions resume across processes. */
+static void set_cache(struct tls_server *s, const struct tls_server_config *cfg,
+                      const uint16_t *suites, size_t n)
+{
+	s->cache = cfg->cache;
+	if (!cfg->cache)
+		return;
+	tls_sesscache_bind(cfg->cache, cfg->client_auth,
+	                   cfg->client_auth ? &s->peer : NULL, suites, n);
+	br_ssl_server_set_cache(&s->sc, tls_sesscache_vtable(cfg->cache));
+}
+
 int tls_server_init(struct tls_server *s, const struct tls_server_config *cfg,
                     struct tls_err *e)
 {
 	br_ssl_engine_context *eng = &s->sc.eng;
+	uint16_t suites[TLS_SUITES_MAX];
+	size_t nsuites;
 	int r;
 
 	br_ssl_server_zero(&s->sc);
@@ -115,10 +130,11 @@ int tls_server_init(struct tls_server *s, const struct tls_server_config *cfg,
 	 * needs to see the client's own order. */
 	br_ssl_engine_set_all_flags(eng, BR_OPT_NO_RENEGOTIATION);
 	set_hashes(eng);
-	set_ciphers(eng, cfg->legacy_suites);
+	nsuites = set_ciphers(eng, cfg->legacy_suites, suites);
 	if (set_keys(s, cfg, e) < 0)
 		return -3;
 	set_client_auth(s, cfg);
+	set_cache(s, cfg, suites, nsuites);
 	set_alpn(eng, cfg);
 	br_ssl_engine_set_buffer(eng, s->iobuf, sizeof s->iobuf, 1);
 	r = tls_seed(eng);
@@ -164,9 +180,25 @@ void tls_server_session_info(struct tls_server *s, struct tls_session_info *out)
 	out->peer_hash = out->peer_subject = NULL;
 	if (!s->client_auth)
 		return;
+	if (tls_server_resumed(s)) {
+		/* No certificate in this handshake: the session's own. */
+		const struct tls_sesscache_facts *f = &s->cache->facts;
+
+		if (*f->peer_hash)
+			out->peer_hash = strcpy(out->hash_buf, f->peer_hash);
+		if (f->subject_ok)
+			out->peer_subject =
+			    strcpy(out->subject_buf, f->peer_subject);
+		return;
+	}
 	if (tls_peercert_hash(&s->peer, out->hash_buf) == 0)
 		out->peer_hash = out->hash_buf;
 	if (tls_peercert_subject(&s->peer, out->subject_buf,
 	                         sizeof out->subject_buf) >= 0)
 		out->peer_subject = out->subject_buf;
+}
+
+int tls_server_resumed(const struct tls_server *s)
+{
+	return s->cache && tls_sesscache_resumed(s->cache, &s->sc.eng);
 }

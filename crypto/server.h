@@ -16,6 +16,7 @@
 #include "keyset.h"
 #include "peercert.h"
 #include "policy.h"
+#include "sesscache.h"
 
 struct tls_server_config {
 	struct tls_keyset *keys;
@@ -25,6 +26,7 @@ struct tls_server_config {
 	size_t alpn_num;                   /* 0: no ALPN */
 	int alpn_strict;                   /* no common protocol: fail */
 	int legacy_suites;                 /* also offer ECDHE AES-CBC */
+	struct tls_sesscache *cache;       /* NULL: no session resumption */
 };
 
 struct tls_server {
@@ -32,6 +34,7 @@ struct tls_server {
 	struct tls_policy policy;
 	struct tls_peercert peer;
 	int client_auth;
+	struct tls_sesscache *cache;
 	unsigned char iobuf[BR_SSL_BUFSIZE_BIDI];
 };
 
@@ -68,7 +71,12 @@ struct tls_session_info {
 	char subject_buf[1024];
 };
 
+/* With client certificates, a resumed session reports the facts its
+ * full handshake established (kept in the cache), not this handshake's. */
 void tls_server_session_info(struct tls_server *s,
                              struct tls_session_info *out);
+
+/* Once the handshake is complete: 1 if it resumed a cached session. */
+int tls_server_resumed(const struct tls_server *s);
 
 #endif

@@ -5,6 +5,7 @@
 
 #include "diag.h"
 #include "exitcodes.h"
+#include "sessfile.h"
 
 extern char **environ;
 
@@ -148,5 +149,6 @@ void tlsconf_load(struct tlsconf *c, const struct tlsd_options *o)
 	    .alpn_num = (size_t)n,
 	    .alpn_strict = o->alpn_strict,
 	    .legacy_suites = legacy_suites(o),
+	    .cache = sessfile_open(&c->cache),
 	};
 }

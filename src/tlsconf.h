@@ -7,6 +7,7 @@
 #include "keyset.h"
 #include "options.h"
 #include "server.h"
+#include "sesscache.h"
 
 #define TLSCONF_ALPN_MAX 16
 /* The longest server name a client can send (BearSSL keeps 255 bytes). */
@@ -17,11 +18,13 @@ struct tlsconf {
 	struct tls_anchors anchors;
 	const char *alpn[TLSCONF_ALPN_MAX];
 	char alpn_buf[1024];
+	struct tls_sesscache cache;
 	struct tls_server_config server;
 };
 
-/* Fills c from o and the environment; on error prints one line and exits
- * 100 (usage: variables unset, bad ALPN list) or 96 (files). */
+/* Fills c from o and the environment, and maps the session cache (an
+ * unusable one is warned about and left out); on error prints one line
+ * and exits 100 (usage: variables unset, bad ALPN list) or 96 (files). */
 void tlsconf_load(struct tlsconf *c, const struct tlsd_options *o);
 
 /* Splits "h2,http/1.1" into names (pointing into buf). Returns their

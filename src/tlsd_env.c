@@ -26,8 +26,9 @@ int tlsd_env_apply(char *block, size_t len)
 
 int tlsd_env_is_config(const char *entry)
 {
-	static const char *const exact[] = {"CADIR",    "CAFILE",  "KEYFILE",
-	                                    "CERTFILE", "TLS_UID", "TLS_GID"};
+	static const char *const exact[] = {
+	    "CADIR",   "CAFILE",  "KEYFILE",           "CERTFILE",
+	    "TLS_UID", "TLS_GID", "TLS_SESSION_CACHE", "TLS_SESSION_LIFETIME"};
 	size_t n = strcspn(entry, "=");
 
 	/* KEYFILE:x and CERTFILE:x, whatever x is */

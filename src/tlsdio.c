@@ -54,7 +54,9 @@ static void notify(void *ctx)
 	ssize_t len;
 
 	tls_server_session_info(&server, &si);
-	connlog_handshake(&nf->log, si.cipher);
+	connlog_handshake(&nf->log, si.cipher, tls_server_resumed(&server));
+	if (nf->log.resumed)
+		info(2, "handshake resumed a cached session");
 	if (si.peer_hash && !si.peer_subject)
 		warn("client certificate subject too long to report: "
 		     "SSL_PEER_CERT_SUBJECT left unset");
