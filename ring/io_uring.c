@@ -104,16 +104,24 @@ static int setup(struct tunnel *t)
 	int r;
 
 	memset(u, 0, sizeof *u);
+	t->restrict_err = 0;
 	r = create(&u->ring, IORING_SETUP_R_DISABLED);
-	if (r < 0)
-		return r;
-	r = restrict_ring(t);
-	if (r >= 0) {
-		u->restricted = 1;
-		return 0;
+	if (r == 0) {
+		r = restrict_ring(t);
+		if (r >= 0) {
+			u->restricted = 1;
+			return 0;
+		}
+		io_uring_queue_exit(&u->ring);
 	}
-	/* A kernel without restrictions (before 5.10): a plain ring. */
-	io_uring_queue_exit(&u->ring);
+	/*
+	 * EINVAL (R_DISABLED or the restriction opcodes unknown: before
+	 * 5.10) and EOPNOTSUPP mean "cannot restrict": a plain ring, said
+	 * at -v 2. Anything else (ENOMEM, EMFILE, EPERM...) is an error.
+	 */
+	if (r != -EINVAL && r != -EOPNOTSUPP)
+		return r;
+	t->restrict_err = r;
 	return create(&u->ring, 0);
 }
 

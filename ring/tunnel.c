@@ -72,13 +72,14 @@ static int setup_engine(struct tunnel *t, enum tunnel_engine want)
 {
 	int r;
 
-	t->uring_err = 0;
+	t->uring_err = t->restrict_err = 0;
 	t->io = want == TUNNEL_ENGINE_POLL ? &tunnel_io_poll : &tunnel_io_uring;
 	r = t->io->setup(t);
 	if (r >= 0 || want != TUNNEL_ENGINE_AUTO)
 		return r;
 	/* io_uring refused (old kernel, sysctl, seccomp): poll(2) instead. */
 	t->uring_err = r;
+	t->restrict_err = 0;
 	t->io = &tunnel_io_poll;
 	return t->io->setup(t);
 }

@@ -134,7 +134,8 @@ struct tunnel {
 		struct tunnel_uring u;
 		struct tunnel_poll p;
 	} be;
-	int uring_err; /* why io_uring was not used (AUTO), or 0 */
+	int uring_err;    /* why io_uring was not used (AUTO), or 0 */
+	int restrict_err; /* why the ring is not restricted, or 0 */
 	br_ssl_engine_context *eng;
 	struct tunnel_fds fd;
 	struct tunnel_config cfg;
@@ -158,6 +159,14 @@ struct tunnel {
  */
 int tunnel_init(struct tunnel *t, br_ssl_engine_context *eng,
                 const struct tunnel_fds *fds, const struct tunnel_config *cfg);
+
+/* After tunnel_init chose io_uring: 0 when the ring is restricted to the
+ * tunnel's descriptors and opcodes, else the -errno that said this kernel
+ * cannot restrict rings (an unrestricted ring is used then). */
+static inline int tunnel_restrict_err(const struct tunnel *t)
+{
+	return t->restrict_err;
+}
 
 /* "io_uring" or "poll": the engine tunnel_init chose. */
 const char *tunnel_engine_name(const struct tunnel *t);

@@ -148,6 +148,10 @@ static void start_tunnel(struct tunnel_config *cfg, int fdr, int fdw)
 	if (tunnel.uring_err && diag_verbosity() >= 2)
 		warn("io_uring unavailable (%s): using poll",
 		     strerror(-tunnel.uring_err));
+	if (tunnel_restrict_err(&tunnel) && diag_verbosity() >= 2)
+		warn("io_uring restrictions unavailable (%s): using an "
+		     "unrestricted ring",
+		     strerror(-tunnel_restrict_err(&tunnel)));
 }
 
 void tlsdio_run(const struct tlsd_options *o, int fdr, int fdw)

@@ -13,12 +13,14 @@ import tlsdio  # noqa: E402
 from tlsdio import client_context  # noqa: E402
 
 
-def noring_wrapper(err):
-    """A script that runs s6-tlsd-io where io_uring_setup fails with err."""
+def noring_wrapper(err, register=False):
+    """A script that runs s6-tlsd-io where io_uring_setup (register:
+    io_uring_register) fails with err."""
     tools = os.environ["TLSD_TOOLS_DIR"]
     fd, path = tempfile.mkstemp(prefix="noring-", suffix=".sh")
-    os.write(fd, ('#!/bin/sh\nexec "%s/noring" %d "%s" "$@"\n'
-                  % (tools, err, tlsdio.bin_path())).encode())
+    os.write(fd, ('#!/bin/sh\nexec "%s/noring" %s%d "%s" "$@"\n'
+                  % (tools, "-r " if register else "", err,
+                     tlsdio.bin_path())).encode())
     os.close(fd)
     os.chmod(path, stat.S_IRWXU)
     return path
@@ -64,6 +66,39 @@ class Fallback(tlsdio.TunnelTestCase):
         w = noring_wrapper(errno.EPERM)
         self.addCleanup(os.unlink, w)
         t = self.tunnel(binary=w, app=["cat"], env={"S6_TLSD_IO_ENGINE": "uring"})
+        t.connect()
+        t.start()
+        self.assertExit(t, 111)
+        self.assertFatal(t, "io_uring")
+
+    def test_unrestricted_ring_where_restrictions_are_unknown(self):
+        # EINVAL from io_uring_register: a kernel that cannot restrict
+        # rings. The ring still carries the tunnel, unrestricted, and -v 2
+        # says so.
+        w = noring_wrapper(errno.EINVAL, register=True)
+        self.addCleanup(os.unlink, w)
+        t = self.tunnel(binary=w, opts=["-v", "2"], app=["cat"])
+        self.echo(t)
+        self.assertExit(t, 0)
+        err_text = t.stderr()
+        self.assertIn("warning: io_uring restrictions unavailable", err_text)
+        self.assertIn("engine=io_uring", err_text)
+        self.assertNotIn("using poll", err_text)
+
+    def test_restriction_errors_are_not_silently_unrestricted(self):
+        # EPERM is not "unsupported": no unrestricted ring. Under auto the
+        # engine is poll (said at -v 2); with uring forced, exit 111.
+        w = noring_wrapper(errno.EPERM, register=True)
+        self.addCleanup(os.unlink, w)
+        t = self.tunnel(binary=w, opts=["-v", "2"], app=["cat"])
+        self.echo(t)
+        self.assertExit(t, 0)
+        err_text = t.stderr()
+        self.assertIn("warning: io_uring unavailable", err_text)
+        self.assertIn("engine=poll", err_text)
+        self.assertNotIn("restrictions unavailable", err_text)
+        t = self.tunnel(binary=w, app=["cat"],
+                        env={"S6_TLSD_IO_ENGINE": "uring"})
         t.connect()
         t.start()
         self.assertExit(t, 111)
