@@ -116,8 +116,9 @@ static void set_cache(struct tls_server *s, const struct tls_server_config *cfg,
 	br_ssl_server_set_cache(&s->sc, tls_sesscache_vtable(cfg->cache));
 }
 
-int tls_server_init(struct tls_server *s, const struct tls_server_config *cfg,
-                    struct tls_err *e)
+enum tls_server_status tls_server_init(struct tls_server *s,
+                                       const struct tls_server_config *cfg,
+                                       struct tls_err *e)
 {
 	br_ssl_engine_context *eng = &s->sc.eng;
 	uint16_t suites[TLS_SUITES_MAX];
@@ -132,7 +133,7 @@ int tls_server_init(struct tls_server *s, const struct tls_server_config *cfg,
 	set_hashes(eng);
 	nsuites = set_ciphers(eng, cfg->legacy_suites, suites);
 	if (set_keys(s, cfg, e) < 0)
-		return -3;
+		return TLS_SERVER_BAD_KEYPAIR;
 	set_client_auth(s, cfg);
 	set_cache(s, cfg, suites, nsuites);
 	set_alpn(eng, cfg);
@@ -141,15 +142,15 @@ int tls_server_init(struct tls_server *s, const struct tls_server_config *cfg,
 	if (r < 0) {
 		snprintf(e->msg, sizeof e->msg, "unable to getrandom: %s",
 		         strerror(-r));
-		return -2;
+		return TLS_SERVER_NO_RANDOM;
 	}
 	if (!br_ssl_server_reset(&s->sc)) {
 		snprintf(e->msg, sizeof e->msg,
 		         "unable to start the TLS server engine: %s",
 		         tls_strerror(br_ssl_engine_last_error(eng)));
-		return -1;
+		return TLS_SERVER_ENGINE_FAILED;
 	}
-	return 0;
+	return TLS_SERVER_OK;
 }
 
 const char *tls_server_config_error(const struct tls_server *s)

@@ -38,13 +38,21 @@ struct tls_server {
 	unsigned char iobuf[BR_SSL_BUFSIZE_BIDI];
 };
 
+/* What tls_server_init says; src/outcome.c maps it to an exit code. */
+enum tls_server_status {
+	TLS_SERVER_OK = 0,
+	TLS_SERVER_ENGINE_FAILED = -1, /* BearSSL refused the set-up */
+	TLS_SERVER_NO_RANDOM = -2,     /* getrandom failed: a system error */
+	TLS_SERVER_BAD_KEYPAIR = -3,   /* the only keypair does not decode */
+};
+
 /*
  * Sets up s for cfg, which must outlive s. Seeds the engine from
- * getrandom(2). Returns 0, -1 with e->msg set when the engine cannot be
- * set up, or -2 with e->msg set when getrandom failed (a system error).
+ * getrandom(2). On failure e->msg says why, in one line.
  */
-int tls_server_init(struct tls_server *s, const struct tls_server_config *cfg,
-                    struct tls_err *e);
+enum tls_server_status tls_server_init(struct tls_server *s,
+                                       const struct tls_server_config *cfg,
+                                       struct tls_err *e);
 
 static inline br_ssl_engine_context *tls_server_engine(struct tls_server *s)
 {

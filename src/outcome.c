@@ -46,3 +46,38 @@ int outcome_exit_code(const struct tunnel_result *r, unsigned kimeout,
 	}
 	return EXIT_TLS_RUN;
 }
+
+int outcome_init_code(enum tls_server_status st)
+{
+	switch (st) {
+	case TLS_SERVER_OK:
+		return EXIT_TLS_OK;
+	case TLS_SERVER_BAD_KEYPAIR:
+		return EXIT_TLS_CONFIG;
+	case TLS_SERVER_NO_RANDOM:
+		return EXIT_TLS_SYS;
+	case TLS_SERVER_ENGINE_FAILED:
+		break;
+	}
+	return EXIT_TLS_ENGINE;
+}
+
+int outcome_tunnel_code(const struct tunnel_result *r, unsigned kimeout,
+                        const struct tls_server *s, char *msg, size_t len)
+{
+	int code = outcome_exit_code(r, kimeout, msg, len);
+	const char *name = tls_server_unmatched_name(s);
+
+	if (code != EXIT_TLS_RUN)
+		return code;
+	if (tls_server_config_error(s)) {
+		snprintf(msg, len, "%s", tls_server_config_error(s));
+		return EXIT_TLS_CONFIG;
+	}
+	if (name)
+		snprintf(msg, len,
+		         "no keypair for the server name the client asked "
+		         "for: %s",
+		         *name ? name : "(none sent)");
+	return code;
+}

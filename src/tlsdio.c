@@ -97,14 +97,11 @@ static void drop_privileges(void)
 static void start_engine(void)
 {
 	struct tls_err e;
-	int r = tls_server_init(&server, &conf.server, &e);
+	int code =
+	    outcome_init_code(tls_server_init(&server, &conf.server, &e));
 
-	if (r == -3)
-		die(EXIT_TLS_CONFIG, "%s", e.msg);
-	if (r == -2)
-		die(EXIT_TLS_SYS, "%s", e.msg);
-	if (r < 0)
-		die(EXIT_TLS_ENGINE, "%s", e.msg);
+	if (code)
+		die(code, "%s", e.msg);
 }
 
 static void enter_sandbox(void)
@@ -179,19 +176,8 @@ void tlsdio_run(const struct tlsd_options *o, int fdr, int fdw)
 	start_tunnel(&cfg, fdr, fdw);
 	enter_sandbox();
 	tunnel_run(&tunnel, &res);
-	code = outcome_exit_code(&res, o->kimeout, msg, sizeof msg);
-	if (code == EXIT_TLS_RUN && tls_server_config_error(&server))
-		code = EXIT_TLS_CONFIG;
+	code = outcome_tunnel_code(&res, o->kimeout, &server, msg, sizeof msg);
 	connlog_end(&nf.log, &res, tunnel_engine_name(&tunnel), code);
-	if (code == EXIT_TLS_CONFIG)
-		die(code, "%s", tls_server_config_error(&server));
-	if (code == EXIT_TLS_RUN && tls_server_unmatched_name(&server))
-		die(code,
-		    "no keypair for the server name the client asked for: "
-		    "%s",
-		    *tls_server_unmatched_name(&server)
-		        ? tls_server_unmatched_name(&server)
-		        : "(none sent)");
 	if (code)
 		die(code, "%s", msg);
 	exit(EXIT_TLS_OK);
