@@ -1,5 +1,7 @@
 #include "entropy.h"
 
+#include "bearssl_inside.h"
+
 #include <errno.h>
 #include <string.h>
 #include <sys/random.h>
@@ -22,14 +24,8 @@ int tls_seed(br_ssl_engine_context *eng)
 	}
 	br_ssl_engine_inject_entropy(eng, seed, sizeof seed);
 	explicit_bzero(seed, sizeof seed);
-	/*
-	 * The one engine field written directly (bearssl_ssl.h documents it
-	 * in the context): "OS seeding attempted". Left at 0, BearSSL would
-	 * add its system seeder at the first handshake: CPUID for RDRAND,
-	 * then RDRAND, both trapping under a hypervisor (about 25 µs per
-	 * connection measured). The kernel's 32 bytes above are the seed it
-	 * would otherwise fall back to.
-	 */
-	eng->rng_os_rand_done = 1;
+	/* No RDRAND on top: the kernel's 32 bytes are enough (why, in
+	 * bearssl_inside.h). */
+	tls_inside_skip_os_seeding(eng);
 	return 0;
 }

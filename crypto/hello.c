@@ -3,6 +3,8 @@
 #include <stdint.h>
 #include <string.h>
 
+#include "bearssl_inside.h"
+
 /* A bounded reader: every take fails once the bytes run out. */
 struct rd {
 	const unsigned char *p;
@@ -87,31 +89,27 @@ int tls_hello_server_name(const unsigned char *p, size_t n,
  * length, client_version, random, session_id. */
 #define HELLO_HEAD (4 + 2 + 32 + 1 + 32)
 
-/*
- * This reads engine fields the header calls opaque (hbuf_in, hlen_in,
- * ibuf): there is no public way to see the ClientHello's extensions at
- * the point BearSSL looks a session up. hbuf_in points at the next
- * unread handshake byte of the current record, hlen_in counts those left
- * in it. Every assumption is checked against the bytes themselves (the
- * message type, the session ID and its length), and every read stays
- * within the engine's input buffer; a failed check only means "do not
- * resume".
- */
+/* Every assumption about where the ClientHello sits is checked against
+ * the bytes themselves (the message type, the session ID and its
+ * length), and every read stays within the engine's input buffer; a
+ * failed check only means "do not resume". */
 int tls_hello_peek_name(const br_ssl_engine_context *eng,
                         const unsigned char sid[32],
                         char name[TLS_HELLO_NAME_MAX + 1])
 {
-	const unsigned char *next = eng->hbuf_in, *msg;
+	struct tls_inside_input in;
+	const unsigned char *msg;
 	size_t len;
 
-	if (!next || !eng->ibuf || next < eng->ibuf + HELLO_HEAD ||
-	    next + eng->hlen_in > eng->ibuf + eng->ibuf_len)
+	tls_inside_handshake_input(eng, &in);
+	if (!in.next || !in.buf || in.next < in.buf + HELLO_HEAD ||
+	    in.next + in.left > in.buf + in.len)
 		return -1;
-	msg = next - HELLO_HEAD;
+	msg = in.next - HELLO_HEAD;
 	len = (size_t)msg[1] << 16 | (size_t)msg[2] << 8 | msg[3];
 	if (msg[0] != 1 || msg[HELLO_HEAD - 33] != 32 ||
-	    memcmp(next - 32, sid, 32) || len + 4 < HELLO_HEAD ||
-	    len + 4 - HELLO_HEAD > eng->hlen_in)
+	    memcmp(in.next - 32, sid, 32) || len + 4 < HELLO_HEAD ||
+	    len + 4 - HELLO_HEAD > in.left)
 		return -1;
-	return tls_hello_server_name(next, len + 4 - HELLO_HEAD, name);
+	return tls_hello_server_name(in.next, len + 4 - HELLO_HEAD, name);
 }

@@ -2,6 +2,7 @@
 
 #include <stddef.h>
 
+#include "bearssl_inside.h"
 #include "suites.h"
 
 void tls_policy_set_keypair(br_ssl_server_context *sc,
@@ -22,21 +23,23 @@ void tls_policy_set_keypair(br_ssl_server_context *sc,
 }
 
 /*
- * Called once the ClientHello is parsed. The server context is ours (the
- * engine passes it const only to discourage changes from a policy): we
- * install the chosen keypair's single-keypair handler in it, and since
- * that also points the context's policy at the new handler, the engine
- * calls that handler for the signature later on.
+ * Called once the ClientHello is parsed. We install the chosen keypair's
+ * single-keypair handler in the server context (bearssl_inside.h says why
+ * that needs the context non-const), and since that also points the
+ * context's policy at the new handler, the engine calls that handler for
+ * the signature later on.
  */
 static int choose(const br_ssl_server_policy_class **pctx,
                   const br_ssl_server_context *cc,
                   br_ssl_server_choices *choices)
 {
 	struct tls_policy *p = (struct tls_policy *)(void *)pctx;
-	br_ssl_server_context *sc = (br_ssl_server_context *)cc;
+	br_ssl_server_context *sc = tls_inside_server(cc);
 	const char *name = br_ssl_engine_get_server_name(&cc->eng);
 	const br_ssl_server_policy_class **single;
 	int i = tls_keyset_select(p->keys, name);
+	uint16_t(*suites)[2];
+	size_t n;
 
 	if (i < 0) {
 		p->no_match = 1;
@@ -51,9 +54,10 @@ static int choose(const br_ssl_server_policy_class **pctx,
 	 * BR_OPT_ENFORCE_SERVER_PREFERENCES) so that we can see its first
 	 * choice; the single-keypair handler then takes the first usable
 	 * suite of the order we make. */
-	tls_suites_order(sc->client_suites, sc->client_suites_num, p->aes_hw);
+	tls_inside_client_suites(sc, &suites, &n);
+	tls_suites_order(suites, n, p->aes_hw);
 	tls_policy_set_keypair(sc, &p->keys->e[i].kp);
-	single = sc->policy_vtable;
+	single = tls_inside_policy(sc);
 	return (*single)->choose(single, cc, choices);
 }
 

@@ -171,9 +171,12 @@ void tls_server_session_info(struct tls_server *s, struct tls_session_info *out)
 {
 	br_ssl_engine_context *eng = &s->sc.eng;
 	const char *sni = br_ssl_engine_get_server_name(eng);
+	br_ssl_session_parameters sp;
 
+	br_ssl_engine_get_session_parameters(eng, &sp);
 	out->protocol = "TLSv1.2";
-	out->cipher = tls_suite_name(eng->session.cipher_suite);
+	out->cipher = tls_suite_name(sp.cipher_suite);
+	explicit_bzero(&sp, sizeof sp); /* the master secret */
 	if (!out->cipher)
 		out->cipher = "UNKNOWN";
 	out->sni = sni && *sni ? sni : NULL;
