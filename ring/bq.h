@@ -7,7 +7,7 @@
 #include <stddef.h>
 #include <string.h>
 
-#include "tunnel.h"
+#include "tunnel_state.h"
 
 static inline void bq_init(struct bq *q, unsigned char *buf, size_t cap)
 {

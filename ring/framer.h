@@ -5,7 +5,7 @@
 
 #include <stddef.h>
 
-#include "tunnel.h"
+#include "tunnel_state.h"
 
 static inline void framer_init(struct framer *f)
 {

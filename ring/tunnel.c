@@ -63,6 +63,23 @@ int tunnel_fd(const struct tunnel *t, enum op op)
 	}
 }
 
+struct tunnel *tunnel_instance(void)
+{
+	static struct tunnel t;
+
+	return &t;
+}
+
+int tunnel_uring_err(const struct tunnel *t)
+{
+	return t->uring_err;
+}
+
+int tunnel_restrict_err(const struct tunnel *t)
+{
+	return t->restrict_err;
+}
+
 const char *tunnel_engine_name(const struct tunnel *t)
 {
 	return t->io->name;

@@ -27,7 +27,6 @@
 
 #include <stddef.h>
 #include <stdint.h>
-#include <liburing.h>
 #include <bearssl.h>
 
 /*
@@ -90,83 +89,31 @@ struct tunnel_result {
 	uint64_t net_bytes_in, net_bytes_out, app_bytes_in, app_bytes_out;
 };
 
-/* Byte queue: data in [head, tail) of buf (bq.h). */
-struct bq {
-	size_t head, tail, cap;
-	unsigned char *buf;
-};
+/* The tunnel's state: private to ring/ (tunnel_state.h). */
+struct tunnel;
 
-/* Framing of the record stream fed to the engine, to tell an EOF at a
- * record boundary from one in the middle of a record. */
-struct framer {
-	unsigned char hdr[5];
-	unsigned hdr_len;
-	size_t body_left;
-};
-
-struct tunnel_io;
-
-/* An operation's buffer, kept to start it again. */
-struct tunnel_pending {
-	void *buf;
-	size_t len;
-};
-
-/* State of the io_uring engine. */
-struct tunnel_uring {
-	struct io_uring ring;
-	struct tunnel_pending pending[4];
-	unsigned polling; /* bit per operation waiting for readiness */
-	int restricted;   /* opcodes and fds restricted (fixed files) */
-	int finishing;
-	struct __kernel_timespec ts;
-};
-
-/* State of the poll(2) engine: the operation waiting on each fd. */
-struct tunnel_poll {
-	struct tunnel_pending pending[4];
-	long long deadline_ms; /* CLOCK_MONOTONIC; 0: no timer */
-};
-
-struct tunnel {
-	const struct tunnel_io *io;
-	union {
-		struct tunnel_uring u;
-		struct tunnel_poll p;
-	} be;
-	int uring_err;    /* why io_uring was not used (AUTO), or 0 */
-	int restrict_err; /* why the ring is not restricted, or 0 */
-	br_ssl_engine_context *eng;
-	struct tunnel_fds fd;
-	struct tunnel_config cfg;
-	struct tunnel_result res;
-	struct bq netin, appout, appin, netout;
-	struct framer framer;
-	unsigned inflight; /* bit per operation */
-	unsigned flags;    /* TF_* in tunnel.c */
-	unsigned char netin_buf[TUNNEL_NETIN_SIZE];
-	unsigned char appout_buf[TUNNEL_APPOUT_SIZE];
-	unsigned char appin_buf[TUNNEL_APPIN_SIZE];
-	unsigned char netout_buf[TUNNEL_NETOUT_SIZE];
-};
+/* The process's one tunnel (static storage: its staging queues are
+ * touched only as they fill, so an idle direction costs no memory). */
+struct tunnel *tunnel_instance(void);
 
 /*
  * Sets up the I/O engine cfg asks for. Returns 0, or -errno when it cannot
  * be set up (io_uring: no kernel support, disabled by sysctl or seccomp).
  * With TUNNEL_ENGINE_AUTO a refused io_uring falls back to poll(2), and
- * t->uring_err says why. eng must be reset and ready; t, eng and the fds
+ * tunnel_uring_err says why. eng must be reset and ready; t, eng and the fds
  * must outlive tunnel_run.
  */
 int tunnel_init(struct tunnel *t, br_ssl_engine_context *eng,
                 const struct tunnel_fds *fds, const struct tunnel_config *cfg);
 
+/* After tunnel_init with TUNNEL_ENGINE_AUTO: why io_uring was refused and
+ * poll(2) is used, as -errno; 0 when io_uring is used. */
+int tunnel_uring_err(const struct tunnel *t);
+
 /* After tunnel_init chose io_uring: 0 when the ring is restricted to the
  * tunnel's descriptors and opcodes, else the -errno that said this kernel
  * cannot restrict rings (an unrestricted ring is used then). */
-static inline int tunnel_restrict_err(const struct tunnel *t)
-{
-	return t->restrict_err;
-}
+int tunnel_restrict_err(const struct tunnel *t);
 
 /* "io_uring" or "poll": the engine tunnel_init chose. */
 const char *tunnel_engine_name(const struct tunnel *t);

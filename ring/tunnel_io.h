@@ -8,7 +8,7 @@
 
 #include <stddef.h>
 
-#include "tunnel.h"
+#include "tunnel_state.h"
 
 /* The four operations, one per descriptor; also fixed-file slots. */
 enum op { OP_NETRD, OP_NETWR, OP_APPRD, OP_APPWR, OP_COUNT };

@@ -17,9 +17,9 @@
 #include "tlsconf.h"
 #include "tunnel.h"
 
-/* Large (the engine's and the tunnel's buffers): static, not on the stack. */
+/* Large (the engine's buffers): static, not on the stack. The tunnel's
+ * state is ring/'s (tunnel_instance). */
 static struct tls_server server;
-static struct tunnel tunnel;
 static struct tlsconf conf;
 
 struct notifier {
@@ -132,7 +132,8 @@ static enum tunnel_engine engine_from_env(void)
 static void start_tunnel(struct tunnel_config *cfg, int fdr, int fdw)
 {
 	struct tunnel_fds fds = {0, 1, fdr, fdw};
-	int r = tunnel_init(&tunnel, tls_server_engine(&server), &fds, cfg);
+	struct tunnel *t = tunnel_instance();
+	int r = tunnel_init(t, tls_server_engine(&server), &fds, cfg);
 
 	if (r < 0 && cfg->engine == TUNNEL_ENGINE_URING)
 		die(EXIT_TLS_SYS,
@@ -141,14 +142,14 @@ static void start_tunnel(struct tunnel_config *cfg, int fdr, int fdw)
 		    strerror(-r));
 	if (r < 0)
 		die(EXIT_TLS_SYS, "unable to set up the %s I/O engine: %s",
-		    tunnel_engine_name(&tunnel), strerror(-r));
-	if (tunnel.uring_err && diag_verbosity() >= 2)
+		    tunnel_engine_name(t), strerror(-r));
+	if (tunnel_uring_err(t) && diag_verbosity() >= 2)
 		warn("io_uring unavailable (%s): using poll",
-		     strerror(-tunnel.uring_err));
-	if (tunnel_restrict_err(&tunnel) && diag_verbosity() >= 2)
+		     strerror(-tunnel_uring_err(t)));
+	if (tunnel_restrict_err(t) && diag_verbosity() >= 2)
 		warn("io_uring restrictions unavailable (%s): using an "
 		     "unrestricted ring",
-		     strerror(-tunnel_restrict_err(&tunnel)));
+		     strerror(-tunnel_restrict_err(t)));
 }
 
 void tlsdio_run(const struct tlsd_options *o, int fdr, int fdw)
@@ -175,9 +176,9 @@ void tlsdio_run(const struct tlsd_options *o, int fdr, int fdw)
 	start_engine();
 	start_tunnel(&cfg, fdr, fdw);
 	enter_sandbox();
-	tunnel_run(&tunnel, &res);
+	tunnel_run(tunnel_instance(), &res);
 	code = outcome_tunnel_code(&res, o->kimeout, &server, msg, sizeof msg);
-	connlog_end(&nf.log, &res, tunnel_engine_name(&tunnel), code);
+	connlog_end(&nf.log, &res, tunnel_engine_name(tunnel_instance()), code);
 	if (code)
 		die(code, "%s", msg);
 	exit(EXIT_TLS_OK);

@@ -158,7 +158,6 @@ static void make_keypair(void)
 static struct tls_keyset keys;
 static struct tls_anchors anchors;
 static struct tls_server srv;
-static struct tunnel tun;
 static struct tls_server_config scfg;
 static const char *alpn_names[] = {"h2", "http/1.1"};
 static enum tunnel_engine engine = TUNNEL_ENGINE_POLL;
@@ -502,9 +501,10 @@ void fz_run(const uint8_t *data, size_t size, struct fz_outcome *o)
 
 	server_setup(c0, c1);
 	fds = (struct tunnel_fds){sv[1], sv[1], ain[0], aout[1]};
-	FUZZ_CHECK(!tunnel_init(&tun, tls_server_engine(&srv), &fds, &cfg),
+	FUZZ_CHECK(!tunnel_init(tunnel_instance(), tls_server_engine(&srv),
+	                        &fds, &cfg),
 	           "tunnel_init");
-	tunnel_run(&tun, &o->res);
+	tunnel_run(tunnel_instance(), &o->res);
 	o->exit_code = outcome_exit_code(&o->res, cfg.handshake_timeout_ms, msg,
 	                                 sizeof msg);
 

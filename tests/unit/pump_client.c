@@ -63,7 +63,6 @@ static const char *cert_path(const char *name)
 static struct tls_keyset child_keys;
 static struct tls_server_config child_conf = {.keys = &child_keys};
 static struct tls_server child_srv;
-static struct tunnel child_tun;
 
 static int child_setup(const struct tunnel_fds *fds,
                        const struct tunnel_config *cfg)
@@ -88,7 +87,8 @@ static int child_setup(const struct tunnel_fds *fds,
 		return -2;
 	if (tls_server_init(&child_srv, &child_conf, &e) < 0)
 		return -3;
-	return tunnel_init(&child_tun, tls_server_engine(&child_srv), fds, &c);
+	return tunnel_init(tunnel_instance(), tls_server_engine(&child_srv),
+	                   fds, &c);
 }
 
 static void child_main(int res_fd, const struct tunnel_fds *fds,
@@ -102,7 +102,7 @@ static void child_main(int res_fd, const struct tunnel_fds *fds,
 	alarm(60);
 	e = child_setup(fds, cfg);
 	if (!e)
-		tunnel_run(&child_tun, &r);
+		tunnel_run(tunnel_instance(), &r);
 	else
 		r.err = e;
 	r.what = NULL; /* meaningless in the parent */
