@@ -3,12 +3,21 @@
 rounds alternating (A B C A B C ...), and writes the raw results as JSON.
 
     bench.py --mode quick|full --build DIR --tools DIR --certs DIR --out FILE
+             [--only CASE,...]
+
+--only runs only the cases whose names start with one of the CASEs (e.g.
+--only connrate), to measure one thing quickly; the JSON then has only
+those, which perf/report.py (it wants a whole run) does not take.
 
 Servers: s6-tlsd-io with its default io_uring engine; the same with
 S6_TLSD_IO_ENGINE=poll (only when that variable really selects another
 engine: checked by looking for an io_uring descriptor in /proc/PID/fd);
 stunnel4 in inetd mode. s6-networking itself is used as a reference peer
 when an s6-tlsd-io other than ours is found (S6_NET_TLSD_IO or the PATH).
+The connection-rate case also has a resumed variant (issue #16): the client
+offers its previous session's ID (perf-client -R); ours run with a fresh
+shared session cache (TLS_SESSION_CACHE), s6-networking as it is (it has
+none: it does full handshakes for the same client).
 
 Wiring of one bulk or ping-pong round (one TCP connection):
   perf-client --TCP--> this script accepts, sets TCP_NODELAY, then
@@ -42,6 +51,12 @@ SUITE_EC = "ECDHE-ECDSA-AES128-GCM-SHA256"
 SUITE_RSA = "ECDHE-RSA-AES128-GCM-SHA256"
 # Servers without TLS (floors): the client talks plain TCP to them.
 FLOOR_KINDS = ("relay", "direct", "spawn")
+# The connection-rate case's resumed variant: which servers run it, and
+# whether they get a session cache. s6-networking has none; its figure is
+# its full handshake for the same resuming client, which is what a user
+# comparing the two would see.
+RESUME_SERVERS = {"uring": True, "fork": True, "ref": False}
+RESUMED = "-resumed"  # the variant's server id: "uring-resumed", ...
 # perf stat takes ~35 ms per event to exit: the total plus the calls the
 # three servers make; what the rest add up to is "other".
 SYSCALL_EVENTS = ["raw_syscalls:sys_enter"] + [
@@ -52,13 +67,14 @@ MODES = {
     "quick": dict(rounds=3, bulk=128 * MiB, warm_bulk=16 * MiB,
                   sys_big=32 * MiB, sys_small=2 * MiB, pp=3000, warm_pp=300,
                   pp_sys_big=1000, pp_sys_small=100, conn_secs=0.8,
-                  warm_conn=0.2,
+                  warm_conn=0.2, resume_secs=0.5, warm_resume=0.1,
                   records=dict(aes128gcm=128 * MiB, aes256gcm=128 * MiB,
                                chacha20=32 * MiB, aes128cbc=16 * MiB)),
     "full": dict(rounds=5, bulk=1 * GiB, warm_bulk=64 * MiB,
                  sys_big=256 * MiB, sys_small=4 * MiB, pp=20000, warm_pp=1000,
                  pp_sys_big=10000,
                  pp_sys_small=500, conn_secs=3.0, warm_conn=0.5,
+                 resume_secs=3.0, warm_resume=0.5,
                  records=dict(aes128gcm=1 * GiB, aes256gcm=1 * GiB,
                               chacha20=256 * MiB, aes128cbc=128 * MiB)),
 }
@@ -213,7 +229,8 @@ class Bench:
     def servers_base(self):
         base = dict(os.environ)
         for k in list(base):
-            if k.startswith(("KEYFILE", "CERTFILE", "S6_TLSD")):
+            if k.startswith(("KEYFILE", "CERTFILE", "S6_TLSD",
+                             "TLS_SESSION")):
                 del base[k]
         return base
 
@@ -258,6 +275,27 @@ class Bench:
                      tlsd_opts=["--fork-io"], env=dict(base)),
                 dict(id="spawn", label="floor: the app alone (no TLS)",
                      kind="spawn", env=dict(base))]
+
+    def connrate_resumed(self, servers, name):
+        """The resumed variant of servers (those in RESUME_SERVERS): the
+        client resumes (-R); those with a cache get a file of their own
+        for this case, which s6-tlsd-io creates."""
+        out = []
+        for s in servers:
+            if s["id"] not in RESUME_SERVERS:
+                continue
+            r = dict(s, id=s["id"] + RESUMED, base=s["id"], resume=True,
+                     env=dict(s["env"]))
+            if RESUME_SERVERS[s["id"]]:
+                path = os.path.join(self.work, f"sessions-{name}-{s['id']}")
+                if os.path.exists(path):
+                    os.unlink(path)
+                r["env"]["TLS_SESSION_CACHE"] = path
+                r["label"] = s["label"] + ", session cache, resuming client"
+            else:
+                r["label"] = s["label"] + ", resuming client (no cache)"
+            out.append(r)
+        return out
 
     def probe_engine(self, s):
         """Does the server hold an io_uring fd while it waits for a
@@ -562,7 +600,7 @@ class Bench:
         if os.path.exists(portfile):
             os.unlink(portfile)
         suite = SUITE_EC if cert == "ec" else SUITE_RSA
-        cargs = ["-c", suite]
+        cargs = ["-c", suite] + (["-R"] if s.get("resume") else [])
         if s["kind"] == "tlsdio":
             cmd = [s["tlsd"], *s.get("tlsd_opts", []), "--", self.app,
                    "line"]
@@ -593,6 +631,9 @@ class Bench:
                     "error": "no output from client or acceptd"}
         r = {"server": s["id"], "client": cres, "acceptd": dres,
              "rate": cres.get("rate", 0)}
+        if s.get("resume"):
+            r["resumed"] = cres.get("resumed", 0)
+            r["resumed_frac"] = r["resumed"] / (cres.get("connections") or 1)
         n = dres.get("accepted") or 1
         r["cpu_per_conn_ms"] = (dres["utime"] + dres["stime"]) / n * 1e3
         r["cpu_by_program_ms"] = {k: v["cpu"] / n * 1e3 for k, v in
@@ -605,7 +646,7 @@ class Bench:
         # the client got everything ("unable to read from remote: Bad file
         # descriptor", 2 clients): its rate still counts, and the report
         # says how often.
-        if (s["id"] == "ref" and cres.get("ok") is True and
+        if (s.get("base", s["id"]) == "ref" and cres.get("ok") is True and
                 dres.get("bad_exit", 1) <= 0.02 * dres.get("reaped", 0)):
             r["ok"] = True
             r["peer_bad_exits"] = dres.get("bad_exit", 0)
@@ -615,23 +656,36 @@ class Bench:
         return r
 
     def case_connrate(self, servers, cert, threads):
+        """Full handshakes and the resumed variant alternate in the same
+        rounds; the variant's rounds are shorter (resume_secs)."""
         p = self.p
         name = f"connrate-{cert}-{threads}"
         servers = servers + self.connrate_extras()
+        servers += self.connrate_resumed(servers, name)
         for s in servers:
             self.results["servers"].setdefault(s["id"], {
                 "label": s["label"], "available": True, "kind": s["kind"],
-                "floor": s["kind"] in FLOOR_KINDS})
+                "floor": s["kind"] in FLOOR_KINDS,
+                "resume": s.get("resume", False),
+                "base": s.get("base", s["id"]),
+                "session_cache": "TLS_SESSION_CACHE" in s["env"]})
+
+        def secs(s):
+            """(a round, the warm-up) in seconds"""
+            if s.get("resume"):
+                return p["resume_secs"], p["warm_resume"]
+            return p["conn_secs"], p["warm_conn"]
         for s in servers:
-            self.connrate_round(s, cert, threads, p["warm_conn"])
+            self.connrate_round(s, cert, threads, secs(s)[1])
         per = self.run_alternating(
             servers, p["rounds"],
-            lambda s: self.connrate_round(s, cert, threads, p["conn_secs"]),
+            lambda s: self.connrate_round(s, cert, threads, secs(s)[0]),
             name)
         self.results["cases"][name] = {
             "kind": "connrate", "cert": cert, "threads": threads,
             "suite": SUITE_EC if cert == "ec" else SUITE_RSA,
-            "seconds": p["conn_secs"], "rounds": per}
+            "seconds": p["conn_secs"], "resume_seconds": p["resume_secs"],
+            "rounds": per}
 
     def case_records(self):
         key, chain = self.certs["ec"]
@@ -696,6 +750,8 @@ class Bench:
         timing = self.results["case_seconds"] = {}
 
         def timed(name, fn, *args):
+            if self.a.only and not name.startswith(tuple(self.a.only)):
+                return
             t = time.monotonic()
             fn(*args)
             timing[name] = round(time.monotonic() - t, 1)
@@ -825,6 +881,9 @@ def main():
     ap.add_argument("--tools", required=True)
     ap.add_argument("--certs", required=True)
     ap.add_argument("--out", required=True)
+    ap.add_argument("--only", type=lambda v: v.split(","), default=None,
+                    help="only the cases starting with one of these, "
+                    "comma-separated (connrate, download, ...)")
     a = ap.parse_args()
     Bench(a).run()
 

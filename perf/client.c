@@ -10,7 +10,7 @@
  *       reply (the count it received, one line) and check it
  *   perf-client ... pingpong COUNT [SIZE]
  *       COUNT round trips of SIZE (64) bytes; latency quantiles in µs
- *   perf-client ... connrate THREADS SECONDS
+ *   perf-client ... [-R] connrate THREADS SECONDS
  *       per thread, in a loop: connect, handshake, read one line, read to
  *       EOF, close; connections per second
  *
@@ -21,7 +21,13 @@
  * it the client is a default OpenSSL client (TLS 1.2 and 1.3, the default
  * list), except -2 caps it at TLS 1.2. Certificates are not verified (the
  * client's cost is not what is measured); session tickets are not asked
- * for (no client resumes here).
+ * for.
+ * -R (connrate): resume. Each thread keeps the session of its first
+ * connection and offers its ID on every following one (TLS 1.2 session-ID
+ * resumption: -R caps the protocol at TLS 1.2, and there are no tickets);
+ * a connection that did not resume replaces the kept session by its own,
+ * so an expired or evicted session is not offered again. "resumed" in the
+ * output counts the connections the server resumed.
  * Times start when the handshake has completed (bulk, ping-pong).
  */
 #include <errno.h>
@@ -44,6 +50,7 @@ static int port = 4433;
 static const char *ciphers;
 static int tls12_only;
 static int plain;
+static int resume;
 static SSL_CTX *ctx;
 
 static double now(void)
@@ -84,8 +91,9 @@ static void make_ctx(void)
 	SSL_CTX_set_options(ctx,
 	                    SSL_OP_NO_TICKET | SSL_OP_IGNORE_UNEXPECTED_EOF);
 	SSL_CTX_set_mode(ctx, SSL_MODE_AUTO_RETRY);
+	/* No cache: -R hands each connection its session (SSL_set_session). */
 	SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_OFF);
-	if (ciphers || tls12_only)
+	if (ciphers || tls12_only || resume)
 		SSL_CTX_set_max_proto_version(ctx, TLS1_2_VERSION);
 	if (ciphers && !SSL_CTX_set_cipher_list(ctx, ciphers))
 		die("cipher list");
@@ -311,9 +319,10 @@ static int do_pingpong(unsigned long count, size_t size)
 struct worker {
 	pthread_t th;
 	double deadline;
-	unsigned long ok, failed;
+	unsigned long ok, failed, resumed;
 	double lat_sum;
 	char suite[64];
+	SSL_SESSION *sess; /* -R: the session to offer next */
 };
 
 /* One plain connection: read to EOF; 1 if a line came. */
@@ -329,23 +338,45 @@ static int plain_line(int fd)
 	return line;
 }
 
+/* -R: the session to offer from now on is this connection's. */
+static void keep_session(struct worker *w, SSL *ssl)
+{
+	SSL_SESSION_free(w->sess);
+	w->sess = SSL_get1_session(ssl);
+}
+
 /* One TLS connection: handshake, read to EOF; 1 if a line came. */
 static int tls_line(struct worker *w, int fd)
 {
 	SSL *ssl = SSL_new(ctx);
-	int r, line = 0;
+	int r, line = 0, reused = 0;
 
 	SSL_set_fd(ssl, fd);
+	if (w->sess)
+		SSL_set_session(ssl, w->sess);
 	if (SSL_connect(ssl) == 1) {
 		char b[256];
 
 		if (!w->suite[0])
 			snprintf(w->suite, sizeof w->suite, "%s",
 			         SSL_get_cipher_name(ssl));
+		reused = SSL_session_reused(ssl);
+		if (resume && !reused)
+			keep_session(w, ssl);
 		while ((r = SSL_read(ssl, b, sizeof b)) > 0)
 			if (memchr(b, '\n', (size_t)r))
 				line = 1;
 	}
+	/*
+	 * OpenSSL makes a session it frees without having sent close_notify
+	 * not resumable (ssl_clear_bad_session). The server has closed: say
+	 * the shutdown is done rather than write a close_notify to it.
+	 */
+	if (line)
+		SSL_set_shutdown(ssl,
+		                 SSL_SENT_SHUTDOWN | SSL_RECEIVED_SHUTDOWN);
+	if (line && reused)
+		w->resumed++;
 	ERR_clear_error();
 	SSL_free(ssl);
 	return line;
@@ -372,13 +403,14 @@ static void *connrate_worker(void *arg)
 			w->failed++;
 		}
 	}
+	SSL_SESSION_free(w->sess);
 	return NULL;
 }
 
 static int do_connrate(int threads, double seconds)
 {
 	struct worker w[16];
-	unsigned long ok = 0, failed = 0;
+	unsigned long ok = 0, failed = 0, resumed = 0;
 	double t0 = now(), c0 = cpu_self(), lat = 0, t1;
 
 	if (threads < 1 || threads > 16)
@@ -392,13 +424,16 @@ static int do_connrate(int threads, double seconds)
 		pthread_join(w[i].th, NULL);
 		ok += w[i].ok;
 		failed += w[i].failed;
+		resumed += w[i].resumed;
 		lat += w[i].lat_sum;
 	}
 	t1 = now();
 	printf("{\"suite\": \"%s\", \"threads\": %d, \"connections\": %lu, "
-	       "\"failed\": %lu, \"seconds\": %.4f, \"rate\": %.2f, "
+	       "\"failed\": %lu, \"resume\": %s, \"resumed\": %lu, "
+	       "\"seconds\": %.4f, \"rate\": %.2f, "
 	       "\"mean_conn_ms\": %.3f, \"client_cpu\": %.4f, \"ok\": %s}\n",
-	       w[0].suite, threads, ok, failed, t1 - t0, (double)ok / (t1 - t0),
+	       w[0].suite, threads, ok, failed, resume ? "true" : "false",
+	       resumed, t1 - t0, (double)ok / (t1 - t0),
 	       ok ? lat / (double)ok * 1e3 : 0.0, cpu_self() - c0,
 	       ok && !failed ? "true" : "false");
 	return ok ? 0 : 1;
@@ -408,7 +443,7 @@ int main(int argc, char **argv)
 {
 	int c;
 
-	while ((c = getopt(argc, argv, "p:c:2P")) != -1) {
+	while ((c = getopt(argc, argv, "p:c:2PR")) != -1) {
 		switch (c) {
 		case 'p':
 			port = atoi(optarg);
@@ -422,6 +457,9 @@ int main(int argc, char **argv)
 		case 'P':
 			plain = 1;
 			break;
+		case 'R':
+			resume = 1;
+			break;
 		default:
 			return 100;
 		}
@@ -431,7 +469,7 @@ int main(int argc, char **argv)
 	if (argc < 2) {
 		fprintf(stderr,
 		        "usage: perf-client [-p PORT] [-c CIPHERS] [-2] [-P] "
-		        "download|upload BYTES | pingpong COUNT [SIZE] | "
+		        "[-R] download|upload BYTES | pingpong COUNT [SIZE] | "
 		        "connrate THREADS SECONDS\n");
 		return 100;
 	}

@@ -22,6 +22,10 @@ REF = {
     "records": {"aes128gcm": 3500, "chacha20": 360},
 }
 OURS = ("uring", "poll")
+# The connection-rate case's resumed variant (perf/bench.py RESUME_SERVERS):
+# the server id of a base server's variant.
+RESUMED = "-resumed"
+RESUME_TARGET = 0.8  # issue #16: CPU per resumed connection / full one
 # Measured once, side by side in one session (2026-12-07, this machine
 # kind): the build before issue #17 (5534b02: dynamic libc, CPUID per
 # connection, no --fork-io), the changed build and s6-networking, with the
@@ -294,7 +298,7 @@ class Report:
         self.w()
         rows = []
         for case in ("connrate-ec-1", "connrate-rsa-1"):
-            for sid in self.order + ["fork", "spawn"]:
+            for sid in self.order + ["fork", "spawn"] + self.resumed_ids():
                 rs = [r for r in self.c.get(case, {}).get("rounds", {})
                       .get(sid, []) if r.get("ok")]
                 progs = sorted({k for r in rs
@@ -617,6 +621,104 @@ class Report:
                    f"{r('uring', 'minflt_per_conn', 0.5, True)} |")
         self.w()
 
+    def resumed_ids(self):
+        """The resumed variant's servers, in the order of their base."""
+        return [b + RESUMED for b in self.order + ["fork"]
+                if b + RESUMED in self.r["servers"]]
+
+    def resume_targets(self):
+        """Issue #16: resumed connections beside full handshakes of the
+        same server in the same rounds, and against s6-networking (no
+        session cache: the same resuming client gets full handshakes)."""
+        ids = self.resumed_ids()
+        cases = [f"connrate-{c}-{t}" for c in ("ec", "rsa") for t in (1, 2)]
+        cases = [c for c in cases if c in self.c]
+        if not ids or not cases:
+            return
+        rsecs = self.c[cases[0]].get("resume_seconds")
+        self.w("### Session resumption (issue #16): resumed connections "
+               "beside full handshakes")
+        self.w()
+        self.w("The connection-rate case again, with a client that resumes "
+               "(`perf-client -R`: each thread offers the session ID of its "
+               "previous connection; TLS 1.2, no tickets). Ours run with "
+               "`TLS_SESSION_CACHE` set (a fresh file per case and server, "
+               "which s6-tlsd-io creates); s6-networking has no session "
+               "cache, so for the same client it does a full handshake, "
+               "which is the comparison a user would make. The resumed "
+               f"rounds ({rsecs:g} s each) alternate with the full ones. "
+               "*Resumed fraction*: connections the client saw resumed "
+               "(each thread's first one cannot be). × s6-networking: over "
+               "s6-networking's figure for the same client (full: the "
+               "plain client; resumed: the resuming one). Target: server "
+               f"CPU per resumed connection ≤ {RESUME_TARGET}× a full one, "
+               "the same server in the same run (medians).")
+        self.w()
+        self.w("| case | server | full conn/s | × s6-networking | full CPU "
+               "ms/conn | × s6-networking | resumed conn/s | × "
+               "s6-networking | resumed CPU ms/conn | × s6-networking | "
+               "resumed faults/conn | resumed fraction | CPU resumed ÷ "
+               f"full (≤ {RESUME_TARGET}×) | ok |")
+        self.w("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|")
+        low = []
+        for case in cases:
+            cert, th = case.split("-")[1:]
+            name = (f"{'EC P-256' if cert == 'ec' else 'RSA-2048'}, {th} "
+                    f"thread{'s' if th != '1' else ''}")
+            for sid in ids:
+                if not self.c[case]["rounds"].get(sid):
+                    continue
+                base = self.r["servers"][sid].get("base",
+                                                  sid[:-len(RESUMED)])
+                row = self.resume_row(case, base, sid)
+                self.w(f"| {name} | {self.labels[base]} | " +
+                       " | ".join(row) + " |")
+                frac = med(self.vals(case, sid, "resumed_frac"))
+                if (self.r["servers"][sid].get("session_cache") and
+                        (frac is None or frac < 0.9)):
+                    low.append(f"{case} {self.labels[base]} "
+                               f"({fmt(frac, 2)})")
+        self.w()
+        if low:
+            self.w("**Resumed fraction below 0.9** with a session cache: " +
+                   "; ".join(low) + ". Is `TLS_SESSION_CACHE` supported by "
+                   "this build (`strings s6-tlsd-io | grep "
+                   "TLS_SESSION_CACHE`)? Is the file writable?")
+            self.w()
+
+    def resume_row(self, case, base, sid):
+        """A row's cells after the server's name: base's full handshakes,
+        its resumed variant sid, the ratios."""
+        ref = "ref" + RESUMED
+
+        def m(s, key):
+            return med(self.vals(case, s, key))
+
+        def vs(s, key, other):
+            if s.startswith("ref") or not self.ref_measured:
+                return ""
+            return ratio(m(s, key), m(other, key))
+        cells = [cell(self.vals(case, base, "rate")),
+                 vs(base, "rate", "ref"),
+                 cell(self.vals(case, base, "cpu_per_conn_ms"), 2),
+                 vs(base, "cpu_per_conn_ms", "ref"),
+                 cell(self.vals(case, sid, "rate")), vs(sid, "rate", ref),
+                 cell(self.vals(case, sid, "cpu_per_conn_ms"), 2),
+                 vs(sid, "cpu_per_conn_ms", ref),
+                 cell(self.vals(case, sid, "minflt_per_conn")),
+                 cell(self.vals(case, sid, "resumed_frac"), 2)]
+        full, res = m(base, "cpu_per_conn_ms"), m(sid, "cpu_per_conn_ms")
+        if not self.r["servers"][sid].get("session_cache"):
+            cells.append(f"{ratio(res, full)} (no session cache)")
+        elif full and res is not None:
+            met = res / full <= RESUME_TARGET
+            cells.append(f"{ratio(res, full)} "
+                         f"**{'met' if met else 'unmet'}**")
+        else:
+            cells.append("–")
+        ok, n = self.nok(case, sid)
+        return cells + [f"{ok}/{n}"]
+
     # ------------------------------------------------------------- all
 
     def markdown(self, docdir):
@@ -665,6 +767,7 @@ class Report:
         self.targets()
         self.latency_targets()
         self.connrate_targets()
+        self.resume_targets()
         self.w("For each target not met: what was tried, what was measured, "
                "and what limits it, in [perf-analysis.md](perf-analysis.md).")
         self.w()
@@ -758,6 +861,10 @@ programs (perf/CMakeLists.txt, a separate CMake project) in
   subreaper and sums the wait4 rusage of every process a connection starts.
   Ours: `s6-tlsd -- perf-app line`; stunnel4: `stunnel4 CONF` with `exec`
   perf-app line. The client runs 1 or 2 threads for {p['conn_secs']:g} s.
+  The resumed variant (issue #16), in the same rounds: `perf-client -R`
+  ({p.get('resume_secs', 0):g} s rounds) against ours with
+  `TLS_SESSION_CACHE` (a fresh file per case) and s6-networking as it is;
+  the client counts the connections libssl reports resumed.
 - **Memory**: /proc/PID/status VmHWM and /proc/PID/smaps_rollup
   Private_Clean + Private_Dirty of the server process, sampled every 50 ms
   during the bulk and ping-pong rounds (wait4's ru_maxrss is not used: a
@@ -786,7 +893,8 @@ programs (perf/CMakeLists.txt, a separate CMake project) in
                     notes.append(f"{case}, {self.labels.get(sid, sid)}: "
                                  f"{len(bad)} failed round(s): "
                                  f"{bad[0].get('error')}")
-            peer = [r for r in cs.get("rounds", {}).get("ref", [])
+            peer = [r for sid in ("ref", "ref" + RESUMED)
+                    for r in cs.get("rounds", {}).get(sid, [])
                     if r.get("peer_bad_exits")]
             if peer:
                 notes.append(
@@ -812,7 +920,7 @@ programs (perf/CMakeLists.txt, a separate CMake project) in
 
 MODE_TEXT = {
     "quick": "3 rounds, 128 MiB bulk, 3000 round trips, 0.8 s connection "
-             "rounds, about a minute",
+             "rounds (0.5 s resumed), about two minutes",
     "full": "5 rounds, 1 GiB bulk, 20000 round trips, 3 s connection "
             "rounds, a few minutes",
 }
