@@ -21,11 +21,8 @@ enum {
 	TF_TX_DONE = 1u << 4,    /* net_out shut down: nothing more out */
 	TF_CLOSE_SENT = 1u << 5, /* br_ssl_engine_close() was called */
 	TF_FAILED = 1u << 6,     /* res holds an error */
-	TF_TIMER = 1u << 7,      /* the handshake timer is running */
 	TF_FINISHING = 1u << 8,  /* abandoning: results no longer count */
 	TF_APP_GONE = 1u << 9,   /* a write to app_out failed with EPIPE */
-	TF_LINGER = 1u << 10,    /* draining the network before the end */
-	TF_LINGER_OVER = 1u << 11,
 };
 
 /* How long the network is drained, after the app went away, before the
@@ -110,6 +107,8 @@ int tunnel_init(struct tunnel *t, br_ssl_engine_context *eng,
 	t->cfg = *cfg;
 	t->inflight = 0;
 	t->flags = 0;
+	t->timer = TIMER_NONE;
+	t->linger = LINGER_NONE;
 	bq_init(&t->netin, t->netin_buf, sizeof t->netin_buf);
 	bq_init(&t->appout, t->appout_buf, sizeof t->appout_buf);
 	bq_init(&t->appin, t->appin_buf, sizeof t->appin_buf);
@@ -197,11 +196,23 @@ static int drain_records(struct tunnel *t)
 	return 1;
 }
 
+/*
+ * The engines have one timer; the tunnel uses it for two things that
+ * never overlap: the handshake timeout (until the handshake completes)
+ * and the linger (once both directions are done, which is after it).
+ * t->timer says which one runs, t->linger where the linger is.
+ */
+static void timer_start(struct tunnel *t, enum tunnel_timer what, unsigned ms)
+{
+	t->timer = what;
+	t->io->timer_start(t, ms);
+}
+
 static void timer_stop(struct tunnel *t)
 {
-	if (!has(t, TF_TIMER))
+	if (t->timer == TIMER_NONE)
 		return;
-	t->flags &= ~TF_TIMER;
+	t->timer = TIMER_NONE;
 	t->io->timer_stop(t);
 }
 
@@ -470,14 +481,13 @@ void tunnel_complete(struct tunnel *t, enum op op, int res)
 
 void tunnel_timeout(struct tunnel *t)
 {
-	if (!has(t, TF_TIMER))
-		return;
-	if (has(t, TF_LINGER)) {
-		t->flags = (t->flags & ~TF_TIMER) | TF_LINGER_OVER;
-		return;
-	}
-	t->flags &= ~TF_TIMER;
-	if (!has(t, TF_HANDSHAKE | TF_FINISHING))
+	enum tunnel_timer what = t->timer;
+
+	t->timer = TIMER_NONE;
+	if (what == TIMER_LINGER)
+		t->linger = LINGER_OVER;
+	else if (what == TIMER_HANDSHAKE &&
+	         !has(t, TF_HANDSHAKE | TF_FINISHING))
 		fail(t, TUNNEL_ERR_TIMEOUT, 0, "handshake");
 }
 
@@ -499,16 +509,33 @@ static int both_done(const struct tunnel *t)
 	       (TF_RX_DONE | TF_TX_DONE);
 }
 
-/* Whether the network is drained (EOF) or the linger is over; starts
- * the clock on the first call. */
-static int lingered(struct tunnel *t)
+/*
+ * Whether the tunnel is over, every rule in one place:
+ *   - an error ends it at once (res says which);
+ *   - until both directions are done (rx_end, tx_end), it goes on;
+ *   - both done with the app still there: the normal end;
+ *   - both done after the app went away (EPIPE): the network is first
+ *     drained, its bytes dropped, until EOF or for the linger time (so
+ *     the close does not reset what we sent last), and then the tunnel
+ *     ends with the app's EPIPE, since what it did not take is lost.
+ */
+static int over(struct tunnel *t)
 {
-	if (has(t, TF_NET_EOF | TF_LINGER_OVER))
+	if (has(t, TF_FAILED))
 		return 1;
-	if (!has(t, TF_LINGER)) {
-		t->flags |= TF_LINGER | TF_TIMER;
-		t->io->timer_start(t, t->cfg.linger_ms ? t->cfg.linger_ms
-		                                       : TUNNEL_LINGER_MS);
+	if (!both_done(t))
+		return 0;
+	if (!has(t, TF_APP_GONE))
+		return 1;
+	if (has(t, TF_NET_EOF) || t->linger == LINGER_OVER) {
+		fail(t, TUNNEL_ERR_IO, -EPIPE, "write to the app");
+		return 1;
+	}
+	if (t->linger == LINGER_NONE) {
+		t->linger = LINGER_RUNNING;
+		timer_start(t, TIMER_LINGER,
+		            t->cfg.linger_ms ? t->cfg.linger_ms
+		                             : TUNNEL_LINGER_MS);
 	}
 	return 0;
 }
@@ -521,12 +548,7 @@ static void loop(struct tunnel *t)
 		do
 			pump(t);
 		while (advance(t));
-		if (has(t, TF_FAILED))
-			return;
-		if (both_done(t) && has(t, TF_APP_GONE) && lingered(t))
-			return fail(t, TUNNEL_ERR_IO, -EPIPE,
-			            "write to the app");
-		if (both_done(t) && !has(t, TF_APP_GONE))
+		if (over(t))
 			return;
 		schedule(t);
 		if (!t->inflight)
@@ -540,10 +562,8 @@ static void loop(struct tunnel *t)
 
 void tunnel_run(struct tunnel *t, struct tunnel_result *out)
 {
-	if (t->cfg.handshake_timeout_ms) {
-		t->flags |= TF_TIMER;
-		t->io->timer_start(t, t->cfg.handshake_timeout_ms);
-	}
+	if (t->cfg.handshake_timeout_ms)
+		timer_start(t, TIMER_HANDSHAKE, t->cfg.handshake_timeout_ms);
 	loop(t);
 	if (has(t, TF_FAILED))
 		flush_on_failure(t);

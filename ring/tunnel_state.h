@@ -50,6 +50,11 @@ struct tunnel_poll {
 	long long deadline_ms; /* CLOCK_MONOTONIC; 0: no timer */
 };
 
+/* What the engine's one timer is running for (tunnel.c). */
+enum tunnel_timer { TIMER_NONE, TIMER_HANDSHAKE, TIMER_LINGER };
+/* Draining the network after the app went away (tunnel.c's over()). */
+enum tunnel_linger { LINGER_NONE, LINGER_RUNNING, LINGER_OVER };
+
 struct tunnel {
 	const struct tunnel_io *io;
 	union {
@@ -66,6 +71,8 @@ struct tunnel {
 	struct framer framer;
 	unsigned inflight; /* bit per operation */
 	unsigned flags;    /* TF_* in tunnel.c */
+	enum tunnel_timer timer;
+	enum tunnel_linger linger;
 	unsigned char netin_buf[TUNNEL_NETIN_SIZE];
 	unsigned char appout_buf[TUNNEL_APPOUT_SIZE];
 	unsigned char appin_buf[TUNNEL_APPIN_SIZE];
