@@ -6,7 +6,7 @@
 #include <time.h>
 
 #define MAGIC "s6tlsdSC"
-#define VERSION 1
+#define VERSION 2 /* 2: times in ms */
 
 struct header {
 	char magic[8];
@@ -17,6 +17,7 @@ struct header {
 struct slot {
 	_Atomic uint32_t seq; /* odd: being written */
 	uint32_t lock_time;   /* when it went odd (low bits of seconds) */
+	/* created: CLOCK_REALTIME in ms (one clock for all processes). */
 	/* From here to check: what the checksum covers. */
 	unsigned char id[32];
 	int64_t created;
@@ -34,12 +35,12 @@ _Static_assert(sizeof(struct header) == TLS_SESSCACHE_HEADER_SIZE,
 
 #define NBUCKETS (TLS_SESSCACHE_SLOTS / TLS_SESSCACHE_WAYS)
 
-static int64_t realtime(void)
+static int64_t realtime_ms(void)
 {
 	struct timespec ts;
 
 	clock_gettime(CLOCK_REALTIME, &ts);
-	return ts.tv_sec;
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
 size_t tls_sesscache_size(void)
@@ -77,7 +78,7 @@ int tls_sesscache_attach(struct tls_sesscache *c, void *region, size_t len,
 	}
 	c->region = region;
 	c->lifetime = lifetime;
-	c->now = realtime;
+	c->now = realtime_ms;
 	return 0;
 }
 
@@ -125,7 +126,8 @@ static int read_slot(struct slot *s, struct slot *out)
 static int fresh(const struct tls_sesscache *c, int64_t created, int64_t now)
 {
 	/* A little slack for a clock stepped back between processes. */
-	return created && created <= now + 60 && now - created < c->lifetime;
+	return created && created <= now + 60000 &&
+	       now - created < (int64_t)c->lifetime * 1000;
 }
 
 static int suite_offered(const struct tls_sesscache *c, uint16_t suite)
@@ -259,7 +261,7 @@ static void save(const br_ssl_session_cache_class **ctx,
 		memcpy(s.sni, sni, strnlen(sni, sizeof s.sni - 1));
 	checksum(&s, s.check);
 	dst = victim(c, bucket(c, s.id), now);
-	odd = claim(dst, (uint32_t)now);
+	odd = claim(dst, (uint32_t)(now / 1000));
 	if (odd) {
 		memcpy((char *)dst + offsetof(struct slot, id),
 		       (const char *)&s + offsetof(struct slot, id),

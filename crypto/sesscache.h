@@ -56,7 +56,7 @@ struct tls_sesscache {
 	const br_ssl_session_cache_class *vtable; /* first: BearSSL's */
 	unsigned char *region;
 	uint32_t lifetime;
-	int64_t (*now)(void); /* seconds; CLOCK_REALTIME unless a test's */
+	int64_t (*now)(void); /* ms; CLOCK_REALTIME unless a test's */
 	/* The connection's set-up (tls_sesscache_bind). */
 	int client_auth;
 	const struct tls_peercert *peer;

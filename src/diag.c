@@ -19,7 +19,12 @@ unsigned diag_verbosity(void)
 	return verbosity;
 }
 
-/* One write(2) per line, so lines from concurrent processes don't mix. */
+/*
+ * One write(2) per line, so lines from concurrent processes don't mix.
+ * Control characters become '?': a message quotes values from the
+ * environment and the command line, and a newline in one must not forge
+ * a second log line.
+ */
 static void say(const char *kind, const char *fmt, va_list ap)
 {
 	char line[1024];
@@ -28,6 +33,9 @@ static void say(const char *kind, const char *fmt, va_list ap)
 	if (n < 0 || (size_t)n >= sizeof line)
 		return;
 	vsnprintf(line + n, sizeof line - (size_t)n - 1, fmt, ap);
+	for (char *p = line + n; *p; p++)
+		if ((unsigned char)*p < 0x20 || *p == 0x7f)
+			*p = '?';
 	n = (int)strlen(line);
 	line[n++] = '\n';
 	fwrite(line, 1, (size_t)n, stderr);

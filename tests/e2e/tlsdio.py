@@ -943,14 +943,17 @@ class BioClient:
     ('reset', n), ('ssl_error', n, msg), ('data_after_close_notify', k),
     where n is the cleartext byte count received so far."""
 
-    def __init__(self, sock, ctx=None, server_hostname=None):
+    def __init__(self, sock, ctx=None, server_hostname=None, session=None):
         self.sock = sock
         sock.setblocking(False)
         self.ctx = ctx or client_context()
         self.inc = ssl.MemoryBIO()
         self.out = ssl.MemoryBIO()
+        # session: an ssl.SSLSession of an earlier connection with the same
+        # ctx, to offer for resumption (obj.session_reused tells).
         self.obj = self.ctx.wrap_bio(self.inc, self.out, server_side=False,
-                                     server_hostname=server_hostname)
+                                     server_hostname=server_hostname,
+                                     session=session)
         self.pending = bytearray()      # ciphertext not yet on the socket
         self.events = []
         self.got_close_notify = False

@@ -25,7 +25,7 @@ static const char *client_file(const char *name)
 	return test_pathf("%s/%s", getenv("TLSD_CLIENT_CERTS"), name);
 }
 
-static int64_t fake_now = 1700000000;
+static int64_t fake_now = 1700000000000; /* ms */
 static int64_t clock_fake(void)
 {
 	return fake_now;
@@ -207,7 +207,7 @@ Test(sesscache, no_name_then_a_name_is_a_full_handshake)
 Test(sesscache, expires)
 {
 	cr_assert_not(connect("localhost", 0, NULL));
-	fake_now += 299;
+	fake_now += 299999;
 	cr_assert(connect("localhost", 1, NULL));
 	fake_now += 1;
 	cr_assert_not(connect("localhost", 1, NULL), "expired, yet resumed");
@@ -216,9 +216,9 @@ Test(sesscache, expires)
 Test(sesscache, created_in_the_future_is_refused)
 {
 	cr_assert_not(connect("localhost", 0, NULL));
-	fake_now -= 3600;
+	fake_now -= 3600000;
 	cr_assert_not(connect("localhost", 1, NULL));
-	fake_now += 3600;
+	fake_now += 3600000;
 }
 
 /* The slot holding the session the client kept. */
@@ -270,7 +270,7 @@ Test(sesscache, stale_locks_are_taken_over)
 	         slot_size / TLS_SESSCACHE_WAYS;
 	slot0 = W->region + TLS_SESSCACHE_HEADER_SIZE +
 	        bucket * TLS_SESSCACHE_WAYS * slot_size;
-	when = (uint32_t)fake_now;
+	when = (uint32_t)(fake_now / 1000);
 	for (int i = 0; i < TLS_SESSCACHE_WAYS; i++) {
 		memcpy(slot0 + i * slot_size, &seq, 4);
 		memcpy(slot0 + i * slot_size + 4, &when, 4);
@@ -286,7 +286,7 @@ Test(sesscache, stale_locks_are_taken_over)
 		W->cache.saved = 0;
 		(*vt)->save(vt, &W->srv.sc, &p);
 		cr_assert_not(W->cache.saved, "saved into a held slot");
-		fake_now += TLS_SESSCACHE_STALE_S;
+		fake_now += TLS_SESSCACHE_STALE_S * 1000;
 		(*vt)->save(vt, &W->srv.sc, &p);
 		cr_assert(W->cache.saved, "a stale lock was not taken over");
 	}
