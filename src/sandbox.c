@@ -24,7 +24,9 @@
  * that drops a closed descriptor from the ring, close and shutdown as the
  * directions end, send for a last alert, write for the notification and
  * messages, munmap and exit. rt_sigprocmask, tgkill, getpid and gettid
- * let abort() still work.
+ * let abort() still work. restart_syscall is how the kernel resumes a
+ * poll(2) with a timeout that a stop and continue (SIGSTOP, a debugger)
+ * interrupted: refused, the poll engine's wait would fail with EPERM.
  *
  * A forbidden call fails with EPERM rather than killing the process: the
  * code on that path then reports a clean one-line error, and a compromise
@@ -55,6 +57,7 @@ static struct sock_filter filter[] = {
     ALLOW(__NR_clock_gettime),
     ALLOW(__NR_munmap),
     ALLOW(__NR_rt_sigreturn),
+    ALLOW(__NR_restart_syscall),
     ALLOW(__NR_rt_sigprocmask),
     ALLOW(__NR_tgkill),
     ALLOW(__NR_getpid),
