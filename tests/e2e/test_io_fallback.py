@@ -71,16 +71,19 @@ class Fallback(tlsdio.TunnelTestCase):
         self.assertExit(t, 111)
         self.assertFatal(t, "io_uring")
 
-    def test_unrestricted_ring_where_restrictions_are_unknown(self):
-        # EINVAL from io_uring_register: a kernel that cannot restrict
-        # rings. The ring still carries the tunnel, unrestricted, and -v 2
-        # says so.
-        w = noring_wrapper(errno.EINVAL, register=True)
+    def echo_v2(self, w):
+        """An echo through the wrapper w at -v 2, exit 0: its stderr."""
         self.addCleanup(os.unlink, w)
         t = self.tunnel(binary=w, opts=["-v", "2"], app=["cat"])
         self.echo(t)
         self.assertExit(t, 0)
-        err_text = t.stderr()
+        return t.stderr()
+
+    def test_unrestricted_ring_where_restrictions_are_unknown(self):
+        # EINVAL from io_uring_register: a kernel that cannot restrict
+        # rings. The ring still carries the tunnel, unrestricted, and -v 2
+        # says so.
+        err_text = self.echo_v2(noring_wrapper(errno.EINVAL, register=True))
         self.assertIn("warning: io_uring restrictions unavailable", err_text)
         self.assertIn("engine=io_uring", err_text)
         self.assertNotIn("using poll", err_text)
@@ -89,11 +92,7 @@ class Fallback(tlsdio.TunnelTestCase):
         # EPERM is not "unsupported": no unrestricted ring. Under auto the
         # engine is poll (said at -v 2); with uring forced, exit 111.
         w = noring_wrapper(errno.EPERM, register=True)
-        self.addCleanup(os.unlink, w)
-        t = self.tunnel(binary=w, opts=["-v", "2"], app=["cat"])
-        self.echo(t)
-        self.assertExit(t, 0)
-        err_text = t.stderr()
+        err_text = self.echo_v2(w)
         self.assertIn("warning: io_uring unavailable", err_text)
         self.assertIn("engine=poll", err_text)
         self.assertNotIn("restrictions unavailable", err_text)

@@ -123,29 +123,6 @@ static void client_cert(const char *name)
 	                            br_ecdsa_sign_asn1_get_default());
 }
 
-static size_t pump(br_ssl_engine_context *from, br_ssl_engine_context *to)
-{
-	unsigned char *src, *dst;
-	size_t slen, dlen, n;
-
-	src = br_ssl_engine_sendrec_buf(from, &slen);
-	dst = src ? br_ssl_engine_recvrec_buf(to, &dlen) : NULL;
-	if (!dst)
-		return 0;
-	n = slen < dlen ? slen : dlen;
-	memcpy(dst, src, n);
-	br_ssl_engine_sendrec_ack(from, n);
-	br_ssl_engine_recvrec_ack(to, n);
-	return n;
-}
-
-static int ready(br_ssl_engine_context *eng)
-{
-	unsigned st = br_ssl_engine_current_state(eng);
-
-	return !(st & BR_SSL_CLOSED) && (st & BR_SSL_SENDAPP);
-}
-
 /*
  * One connection: the client asks for name (NULL: no SNI), offering the
  * session it kept when resume is set, with the certificate cert (NULL:
@@ -155,7 +132,6 @@ static int connect(const char *name, int resume, const char *cert)
 {
 	br_ssl_engine_context *s = &W->srv.sc.eng, *k = &W->cc.eng;
 	struct tls_err e = {""};
-	int i;
 
 	cr_assert_eq(tls_server_init(&W->srv, &W->cfg, &e), 0, "%s", e.msg);
 	br_ssl_client_init_full(&W->cc, &W->cxc, NULL, 0);
@@ -167,10 +143,8 @@ static int connect(const char *name, int resume, const char *cert)
 	if (resume)
 		br_ssl_engine_set_session_parameters(k, &W->sess);
 	cr_assert(br_ssl_client_reset(&W->cc, name, resume));
-	for (i = 0; i < 1000; i++)
-		if (!pump(k, s) && !pump(s, k))
-			break;
-	cr_assert(ready(s) && ready(k),
+	cr_assert_lt(test_settle(k, s), 1000, "the handshake does not settle");
+	cr_assert(test_engine_ready(s) && test_engine_ready(k),
 	          "handshake failed: server %d, client %d",
 	          br_ssl_engine_last_error(s), br_ssl_engine_last_error(k));
 	br_ssl_engine_get_session_parameters(k, &W->sess);
