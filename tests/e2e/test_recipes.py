@@ -308,8 +308,15 @@ class Recipes(unittest.TestCase):
                 sup.wait(WAIT)
         self.cleanups.append(stop)
         self.wait_listening(port, sup, what)
-        st = subprocess.run(["s6-svstat", svdir], env=self.env, timeout=WAIT,
-                            capture_output=True, text=True)
+        # The service can be listening before s6-supervise has written
+        # its "up" state (a busy machine): the state is polled.
+        deadline = time.monotonic() + WAIT
+        while True:
+            st = subprocess.run(["s6-svstat", svdir], env=self.env,
+                                timeout=WAIT, capture_output=True, text=True)
+            if st.stdout.startswith("up ") or time.monotonic() > deadline:
+                break
+            time.sleep(0.05)
         self.assertTrue(st.stdout.startswith("up "), st.stdout + st.stderr)
         self.check_server(port)
         # s6-svc -d: tcpserver gets SIGTERM, the service is down
