@@ -218,51 +218,6 @@ class App:
         return self.worker.get(timeout), self.sink
 
 
-class TcpServer:
-    """ucspi-tcp's tcpserver on 127.0.0.1, port chosen by the kernel."""
-
-    def __init__(self, cmd, env, conns=20):
-        self.lines = []
-        self.cond = threading.Condition()
-        self.p = subprocess.Popen(
-            [need("tcpserver"), "-v", "-1", "-H", "-R", "-l", "0", "-c", str(conns),
-             "127.0.0.1", "0"] + list(cmd),
-            stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env)
-        line = tlsdio.fd_read_some(self.p.stdout.fileno(), 10, 64)
-        self.port = int(line)
-        self.t = threading.Thread(target=self._log, daemon=True)
-        self.t.start()
-
-    def _log(self):
-        for line in self.p.stderr:
-            with self.cond:
-                self.lines.append(line.decode(errors="replace").rstrip("\n"))
-                self.cond.notify_all()
-
-    def ends(self):
-        """{pid: exit code} of the connections that ended."""
-        out = {}
-        with self.cond:
-            lines = list(self.lines)
-        for line in lines:
-            w = line.split()
-            if len(w) >= 5 and w[1] == "end" and w[3] == "status":
-                st = int(w[4])
-                out[int(w[2])] = st >> 8 if not st & 0x7f else -(st & 0x7f)
-        return out
-
-    def wait_ends(self, n, timeout=WAIT):
-        with self.cond:
-            self.cond.wait_for(lambda: len(self.ends_unlocked()) >= n, timeout)
-        return self.ends()
-
-    def ends_unlocked(self):
-        return [l for l in self.lines if " end " in l]
-
-    def cleanup(self):
-        tlsdio.stop_tree(self.p)
-
-
 class Interop(tlsdio.TunnelTestCase):
     TEST_TIMEOUT = 170
 
@@ -287,7 +242,7 @@ class Interop(tlsdio.TunnelTestCase):
 
     def tearDown(self):
         for s in self._servers:
-            s.cleanup()
+            s.stop()
         super().tearDown()
 
     # -- the matrix driver
@@ -548,7 +503,8 @@ class Interop(tlsdio.TunnelTestCase):
             if cert not in servers:
                 env = tlsdio.base_env(cert)
                 env["TLS_LEGACY_SUITES"] = "1"  # the CBC cases need it
-                srv = TcpServer([tlsdio.bin_path("s6-tlsd"), "--"] + responder, env)
+                srv = tlsdio.TcpServer([tlsdio.bin_path("s6-tlsd"), "--"] + responder, env,
+                                       conns=20, program=need("tcpserver"))
                 self._servers.append(srv)
                 servers[cert] = srv
             return servers[cert]

@@ -28,7 +28,6 @@ import shutil
 import signal
 import socket
 import ssl
-import subprocess
 import sys
 import tempfile
 import threading
@@ -114,70 +113,6 @@ class Reaper(threading.Thread):
             return len(self.codes.get(comm, []))
 
 
-class TcpServer:
-    """tcpserver -v on 127.0.0.1, port chosen by the kernel; its log is
-    collected by a thread."""
-
-    def __init__(self, cmd, env, conns, backlog):
-        self.lines = []
-        self.cond = threading.Condition()
-        self.p = subprocess.Popen(
-            ["tcpserver", "-v", "-1", "-H", "-R", "-l", "0", "-c", str(conns),
-             "-b", str(backlog), "127.0.0.1", "0"] + list(cmd),
-            stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env)
-        self.port = int(tlsdio.fd_read_some(self.p.stdout.fileno(), 10, 64))
-        self.t = threading.Thread(target=self._log, daemon=True, name="tcpserver-log")
-        self.t.start()
-
-    def _log(self):
-        for line in self.p.stderr:
-            with self.cond:
-                self.lines.append(line.decode(errors="replace").rstrip("\n"))
-                self.cond.notify_all()
-
-    def wait_ready(self, timeout):
-        with self.cond:
-            ok = self.cond.wait_for(lambda: any(
-                l.startswith("tcpserver: status: 0/") for l in self.lines), timeout)
-        if not ok:
-            raise AssertionError("tcpserver not ready after %ds: %r" % (timeout, self.lines))
-
-    def ends(self):
-        """[exit code] of the connections tcpserver saw end (it logs the
-        raw wait status)."""
-        out = []
-        with self.cond:
-            lines = list(self.lines)
-        for line in lines:
-            w = line.split()
-            if len(w) >= 5 and w[1] == "end" and w[3] == "status":
-                st = int(w[4])
-                out.append(st >> 8 if not st & 0x7f else -(st & 0x7f))
-        return out
-
-    def nfds(self):
-        return len(os.listdir("/proc/%d/fd" % self.p.pid))
-
-    def fds(self):
-        out = {}
-        for n in os.listdir("/proc/%d/fd" % self.p.pid):
-            try:
-                out[int(n)] = os.readlink("/proc/%d/fd/%s" % (self.p.pid, n))
-            except OSError:
-                pass
-        return out
-
-    def last_status(self):
-        with self.cond:
-            for line in reversed(self.lines):
-                if line.startswith("tcpserver: status: "):
-                    return line.split()[2]
-        return None
-
-    def cleanup(self):
-        tlsdio.stop_tree(self.p)
-
-
 class Load(tlsdio.TunnelTestCase):
     TEST_TIMEOUT = 240
 
@@ -197,7 +132,7 @@ class Load(tlsdio.TunnelTestCase):
 
     def tearDown(self):
         if self.srv:
-            self.srv.cleanup()
+            self.srv.stop()
         # Anything of ours still running below us: killed, then reaped.
         for pid in self.ours():
             try:
@@ -224,7 +159,7 @@ class Load(tlsdio.TunnelTestCase):
 
     def test_2000_connections_200_at_a_time(self):
         env = tlsdio.base_env("ec256")
-        self.srv = srv = TcpServer([self.tlsd, "--", self.app], env, PARALLEL, 1024)
+        self.srv = srv = tlsdio.TcpServer([self.tlsd, "--", self.app], env, PARALLEL, 1024)
         self.reaper = Reaper({srv.p.pid})
         self.reaper.start()
         # the baseline once tcpserver says it is ready (just after start
@@ -284,7 +219,7 @@ class Load(tlsdio.TunnelTestCase):
         # Grace period: every connection's processes end and are reaped.
         dl = tlsdio.Deadline(GRACE)
         while not dl.expired():
-            if len(srv.ends()) >= CONNS and self.reaper.count("s6-tlsd-io") >= CONNS \
+            if len(srv.exit_codes()) >= CONNS and self.reaper.count("s6-tlsd-io") >= CONNS \
                     and not self.ours() and srv.last_status() == "0/%d" % PARALLEL:
                 break
             time.sleep(0.1)
@@ -293,7 +228,7 @@ class Load(tlsdio.TunnelTestCase):
         zombies = {pid: comm for pid, (comm, ppid, st) in table.items()
                    if ppid == srv.p.pid and st == "Z"}
         fds_after = srv.fds()
-        ends = srv.ends()
+        ends = srv.exit_codes()
         bad_ends = [c for c in ends if c != 0]
         io_codes = list(self.reaper.codes.get("s6-tlsd-io", []))
         bad_io = [c for c in io_codes if c != 0]

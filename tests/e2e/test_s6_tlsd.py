@@ -35,7 +35,6 @@ import ssl
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 import unittest
 
@@ -517,51 +516,6 @@ class FakeIoTests(Base):
             self.assertIn(d + "/s6-tlsd-io or /", err)
 
 
-class TcpServer:
-    """tcpserver on 127.0.0.1, port chosen by the kernel (-1 prints it)."""
-
-    def __init__(self, test, cmd, env, conns=100):
-        self.lines = []
-        self.cond = threading.Condition()
-        self.p = test.popen(
-            ["tcpserver", "-v", "-1", "-H", "-R", "-l", "0", "-c", str(conns),
-             "127.0.0.1", "0", *cmd],
-            stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE, env=env)
-        self.port = int(self.p.stdout.readline())
-        threading.Thread(target=self._log, daemon=True).start()
-
-    def _log(self):
-        for line in self.p.stderr:
-            with self.cond:
-                self.lines.append(line.decode(errors="replace").rstrip("\n"))
-                self.cond.notify_all()
-
-    def wait_for(self, pred, timeout=WAIT):
-        """Waits until pred(lines) is true; returns the lines."""
-        with self.cond:
-            self.cond.wait_for(lambda: pred(self.lines), timeout)
-            return list(self.lines)
-
-    def ends(self):
-        """{pid: exit code} of the connections tcpserver saw end (it logs
-        the raw wait status; a signal shows as -signo)."""
-        out = {}
-        for line in self.lines:
-            w = line.split()
-            if len(w) >= 5 and w[1] == "end" and w[3] == "status":
-                st = int(w[4])
-                out[int(w[2])] = st >> 8 if not st & 0x7f else -(st & 0x7f)
-        return out
-
-    def pids(self):
-        return [int(line.split()[2]) for line in self.lines
-                if line.startswith("tcpserver: pid ")]
-
-    def nfds(self):
-        return len(os.listdir(f"/proc/{self.p.pid}/fd"))
-
-
 def read_text(path):
     with open(path) as f:
         return f.read()
@@ -596,7 +550,7 @@ class RealIoTests(Base):
         e = base_env(KEYFILE=KEY, CERTFILE=CHAIN)
         e.update(env or {})
         cmd = [S6_TLSD, *opts, "--", *(prog or self.prog_cmd())]
-        return TcpServer(self, cmd, e, conns)
+        return tlsdio.TcpServer(cmd, e, conns, popen=self.popen)
 
     def test_environment_and_pid(self):
         stale = {k: "stale" for k in NOTIF_NAMES}
@@ -613,7 +567,7 @@ class RealIoTests(Base):
         for k in ("KEYFILE", "CERTFILE", "CAFILE", "TLS_UID"):
             self.assertNotIn(k, e)
         self.assertEqual(sorted(int(k) for k in r["fds"]), [0, 1, 2])
-        lines = srv.wait_for(lambda ls: any(" end " in x for x in ls))
+        lines = srv.wait_for(lambda ls: any(" end " in x for x in ls), check=False)
         self.assertEqual(srv.pids(), [r["pid"]], lines)
         self.assertEqual(srv.ends(), {r["pid"]: 0})
 
@@ -669,7 +623,7 @@ class RealIoTests(Base):
                 # 0, 1, 2, fdr, fdw and the io_uring (or poll: none)
                 self.assertIn(len(fds), (5, 6), fds)
                 lines = srv.wait_for(lambda ls: any(" end " in x
-                                                    for x in ls))
+                                                    for x in ls), check=False)
                 self.assertTrue(all(c == 0 for c in srv.ends().values()),
                                 lines)
 
@@ -694,7 +648,7 @@ class RealIoTests(Base):
                 for _ in range(2):
                     e = json.loads(tls_exchange(srv.port, b"x\n", host="localhost")[0])["env"]
                     self.assertEqual(e.get("SSL_TLS_SNI_SERVERNAME"), "localhost")
-                lines = srv.wait_for(lambda ls: len(srv.ends()) == 2)
+                lines = srv.wait_for(lambda ls: len(srv.ends()) == 2, check=False)
                 self.assertEqual(sorted(srv.ends().values()), [0, 0], lines)
                 for name in ("*.com", "www.*", ""):
                     self.assertTrue(any("warning: ignoring KEYFILE:%s:" % name in x
@@ -769,7 +723,7 @@ class RealIoTests(Base):
             ans, _ = tls_exchange(srv.port, b"x\n")
             if not ans:  # TLS 1.2: the failure may show only on read
                 raise OSError("no answer")
-        srv.wait_for(lambda ls: srv.ends())
+        srv.wait_for(lambda ls: srv.ends(), check=False)
         self.assertEqual(list(srv.ends().values()), [98])
 
     def test_many_connections(self):
@@ -778,7 +732,7 @@ class RealIoTests(Base):
         # the baseline, once tcpserver is idle: it says so when it is ready
         # (just after start it may still hold a descriptor or two)
         srv.wait_for(lambda ls: any(l.startswith("tcpserver: status: 0/")
-                                    for l in ls))
+                                    for l in ls), check=False)
         before = srv.nfds()
         rnd = random.Random(1234)
         sizes = [rnd.choice((0, 1, 7, 4093, 16384, 16385, 49999))
@@ -799,13 +753,14 @@ class RealIoTests(Base):
         with concurrent.futures.ThreadPoolExecutor(20) as ex:
             results = list(ex.map(one, range(100), timeout=150))
         self.assertEqual([r for r in results if r], [])
-        srv.wait_for(lambda ls: len(srv.ends()) >= 100, timeout=60)
+        srv.wait_for(lambda ls: len(srv.ends()) >= 100, timeout=60, check=False)
         ends = srv.ends()
         self.assertEqual(len(ends), 100)
         self.assertEqual(set(ends.values()), {0})
         self.assertEqual(leftover_tlsd({p.pid for p in self.procs}), {})
         # tcpserver is back to its idle descriptors: nothing leaked
-        srv.wait_for(lambda ls: ls and ls[-1].startswith("tcpserver: status: 0/"))
+        srv.wait_for(lambda ls: ls and ls[-1].startswith("tcpserver: status: 0/"),
+                     check=False)
         self.assertEqual(srv.nfds(), before)
 
 

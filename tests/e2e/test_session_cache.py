@@ -32,7 +32,6 @@ import ctypes
 import hashlib
 import os
 import re
-import select
 import shutil
 import signal
 import socket
@@ -121,44 +120,19 @@ def server_env(extra):
     return env
 
 
-class Server:
+class Server(tlsdio.TcpServer):
     """tcpserver on 127.0.0.1 (port chosen by the kernel) running
-    `s6-tlsd -v 2 OPTS -- prog`; collects its stderr (tcpserver's lines and
-    those of every s6-tlsd(-io) it runs) in a thread."""
+    `s6-tlsd -v 2 OPTS -- prog`, its stderr (tcpserver's lines and those of
+    every s6-tlsd(-io) it runs) collected in a thread; reads the statistics
+    line of each connection, in order. Registered in test.servers, which
+    tearDown stops."""
 
     def __init__(self, test, opts=(), env=None, prog=None, conns=100, backlog=64):
         prog = prog or ["sh", "-c", PROG_SH, test.dir]
-        argv = ["tcpserver", "-v", "-1", "-H", "-R", "-l", "0", "-c", str(conns),
-                "-b", str(backlog), "127.0.0.1", "0",
-                s6_tlsd(), "-v", "2", *opts, "--", *prog]
-        self.lines = []
-        self.cond = threading.Condition()
         self.seen = 0
-        self.p = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                                  stderr=subprocess.PIPE, env=server_env(env or {}))
+        super().__init__([s6_tlsd(), "-v", "2", *opts, "--", *prog], server_env(env or {}),
+                         conns, backlog, timeout=WAIT)
         test.servers.append(self)
-        r, _, _ = select.select([self.p.stdout], [], [], WAIT)
-        line = self.p.stdout.readline() if r else b""
-        if not line.strip().isdigit():
-            raise AssertionError("tcpserver did not say its port: %r, stderr %r"
-                                 % (line, self.p.stderr.read1(4096) if r else b""))
-        self.port = int(line)
-        self.thread = threading.Thread(target=self._log, daemon=True, name="tcpserver-log")
-        self.thread.start()
-
-    def _log(self):
-        for line in self.p.stderr:
-            with self.cond:
-                self.lines.append(line.decode("utf-8", "replace").rstrip("\n"))
-                self.cond.notify_all()
-
-    def wait_for(self, pred, timeout=WAIT, what="tcpserver lines"):
-        """Waits until pred(lines) holds; returns the lines."""
-        with self.cond:
-            if not self.cond.wait_for(lambda: pred(self.lines), timeout):
-                raise AssertionError("timed out after %ss waiting for %s; lines: %r"
-                                     % (timeout, what, self.lines[-40:]))
-            return list(self.lines)
 
     def stats(self):
         """Every statistics line so far, parsed: [{'exit': '0', ...}]."""
@@ -183,20 +157,6 @@ class Server:
     def warnings(self):
         with self.cond:
             return [l for l in self.lines if ": warning: " in l or ": fatal: " in l]
-
-    def ends(self):
-        """Exit codes of the connections tcpserver saw end (prog's)."""
-        out = []
-        with self.cond:
-            for line in self.lines:
-                w = line.split()
-                if len(w) >= 5 and w[1] == "end" and w[3] == "status":
-                    out.append(int(w[4]))
-        return out
-
-    def stop(self):
-        tlsdio.stop_tree(self.p)
-        self.thread.join(5)
 
 
 def parse_stats(line):
@@ -635,8 +595,8 @@ class Concurrency(CacheCase):
         self.assertEqual(sum(s["resumed"] == "1" for s in stats), self.N)
         self.assertEqual(srv.count(RESUMED_INFO), self.N)
         self.assertEqual(srv.warnings(), [])
-        srv.wait_for(lambda ls: len(srv.ends()) >= self.N + 1, what="tcpserver ends")
-        self.assertEqual(set(srv.ends()), {0})
+        srv.wait_for(lambda ls: len(srv.exit_codes()) >= self.N + 1, what="tcpserver ends")
+        self.assertEqual(set(srv.exit_codes()), {0})
         self.assertLess(elapsed, 120 if SANITIZED else 60)
 
     def test_resume_while_others_store(self):
@@ -709,19 +669,18 @@ class CacheFile(CacheCase):
             shutil.copyfile(template, p)
             os.chmod(p, 0o600)
 
-        def data(content):
+        def written(fill):
             def make(p):
                 with open(p, "wb") as f:
-                    f.write(content)
+                    fill(f)
                 os.chmod(p, 0o600)
             return make
 
+        def data(content):
+            return written(lambda f: f.write(content))
+
         def sparse(n):
-            def make(p):
-                with open(p, "wb") as f:
-                    f.truncate(n)
-                os.chmod(p, 0o600)
-            return make
+            return written(lambda f: f.truncate(n))
 
         def mode(m):
             def make(p):
@@ -796,7 +755,7 @@ class CacheFile(CacheCase):
                     self.assertEqual(srv.warnings(), [want, want])
                 self.assertEqual(srv.count(RESUMED_INFO), 0)
                 srv.stop()
-                self.assertEqual(set(srv.ends()), {0}, srv.lines)
+                self.assertEqual(set(srv.exit_codes()), {0}, srv.lines)
                 self.assertEqual(file_state(p), before)
                 self.assertEqual(sorted(os.listdir(d)), listing)
         self.assertEqual(file_state(template), template_state)
