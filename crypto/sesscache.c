@@ -171,8 +171,11 @@ static int load(const br_ssl_session_cache_class **ctx,
 	char name[TLS_HELLO_NAME_MAX + 1];
 	int found = 0;
 
+	/* The ID is compared in place first (a hint, unlocked): only the
+	 * slot that may hold it is copied and checksummed. */
 	for (int i = 0; i < TLS_SESSCACHE_WAYS && !found; i++)
-		found = read_slot(&b[i], &s) == 0 &&
+		found = !memcmp(b[i].id, params->session_id, 32) &&
+		        read_slot(&b[i], &s) == 0 &&
 		        !memcmp(s.id, params->session_id, 32);
 	if (found && usable(c, &s) &&
 	    tls_hello_peek_name(&sc->eng, params->session_id, name) == 0 &&
