@@ -166,21 +166,11 @@ class ByteClient(BioClient):
         super().__init__(sock, *a, **kw)
         self.sends = 0
 
-    def _send_some(self):
-        if not self.pending or self.send_error:
-            return 0
-        try:
-            n = self.sock.send(self.pending[:1])
-        except BlockingIOError:
-            return 0
-        except OSError as e:
-            self.send_error = e
-            return 0
-        del self.pending[:n]
-        self.wire_sent += n
+    SEND_MAX = 1
+
+    def _sent(self, n):
         self.sends += 1
         time.sleep(self.PAUSE)
-        return n
 
 
 def tls12_prf_sha256(secret, label, seed, n):

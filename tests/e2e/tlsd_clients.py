@@ -122,11 +122,16 @@ class BioClient:
             self.pending += d
         return d
 
+    SEND_MAX = 1 << 20  # bytes per send(); a subclass may cut it
+
+    def _sent(self, n):
+        """Called after each send() of n bytes (a hook for subclasses)."""
+
     def _send_some(self):
         if not self.pending or self.send_error:
             return 0
         try:
-            n = self.sock.send(self.pending[:1 << 20])
+            n = self.sock.send(self.pending[:self.SEND_MAX])
         except BlockingIOError:
             return 0
         except OSError as e:
@@ -134,6 +139,7 @@ class BioClient:
             return 0
         del self.pending[:n]
         self.wire_sent += n
+        self._sent(n)
         return n
 
     def _flush(self, dl):
