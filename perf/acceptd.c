@@ -1,12 +1,16 @@
 /*
  * perf-acceptd: a minimal super-server for the connection-rate case, like
- * tcpserver: listens on 127.0.0.1, and for each connection forks and execs
- * prog with fd 0 and fd 1 on the socket. It is a child subreaper, so every
+ * s6-tcpserverd: listens on 127.0.0.1, and for each connection spawns
+ * prog with fd 0 and fd 1 on the socket. It spawns the way s6-tcpserverd
+ * does (skalibs' cspawn, that is posix_spawn: a CLONE_VM|CLONE_VFORK child
+ * that execs at once), so the new process copies none of this one's
+ * memory; with -f it forks and execs like ucspi-tcp's tcpserver, and each
+ * connection then also pays for the copy (about 28 page faults here). It is a child subreaper, so every
  * process a connection starts (s6-tlsd's s6-tlsd-io child outlives the app
  * it becomes; stunnel's exec child) is reaped here, and their CPU time adds
  * up in the rusage of wait4.
  *
- *   perf-acceptd PORTFILE prog args...
+ *   perf-acceptd [-f] PORTFILE prog args...
  *
  * Writes the port to PORTFILE once listening. On SIGTERM or SIGINT it
  * stops accepting, waits (at most 10 s) for every descendant, then prints
@@ -21,6 +25,7 @@
 #include <netinet/tcp.h>
 #include <poll.h>
 #include <signal.h>
+#include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -136,6 +141,43 @@ static int reap(int flags)
 	return p < 0 && errno == ECHILD ? -1 : n;
 }
 
+extern char **environ;
+
+/* fd 0 and fd 1 on the connection c (O_CLOEXEC, so closed at the exec),
+ * SIGPIPE back to its default (this process ignores it). */
+static pid_t start(int c, char **argv, int use_fork)
+{
+	posix_spawn_file_actions_t fa;
+	posix_spawnattr_t at;
+	sigset_t def;
+	pid_t pid;
+
+	if (use_fork) {
+		pid = fork();
+		if (pid == 0) {
+			signal(SIGPIPE, SIG_DFL);
+			if (dup2(c, 0) < 0 || dup2(c, 1) < 0)
+				_exit(111);
+			execvp(argv[0], argv);
+			_exit(127);
+		}
+		return pid;
+	}
+	sigemptyset(&def);
+	sigaddset(&def, SIGPIPE);
+	posix_spawnattr_init(&at);
+	posix_spawnattr_setsigdefault(&at, &def);
+	posix_spawnattr_setflags(&at, POSIX_SPAWN_SETSIGDEF);
+	posix_spawn_file_actions_init(&fa);
+	posix_spawn_file_actions_adddup2(&fa, c, 0);
+	posix_spawn_file_actions_adddup2(&fa, c, 1);
+	if (posix_spawnp(&pid, argv[0], &fa, &at, argv, environ))
+		pid = -1;
+	posix_spawn_file_actions_destroy(&fa);
+	posix_spawnattr_destroy(&at);
+	return pid;
+}
+
 static double now(void)
 {
 	struct timespec ts;
@@ -149,11 +191,13 @@ int main(int argc, char **argv)
 	struct sockaddr_in a = {.sin_family = AF_INET};
 	socklen_t alen = sizeof a;
 	struct sigaction sa = {.sa_handler = on_stop};
-	int one = 1, lfd;
+	int one = 1, lfd, use_fork = argc > 1 && !strcmp(argv[1], "-f");
 	FILE *f;
 
+	argv += use_fork;
+	argc -= use_fork;
 	if (argc < 3) {
-		fprintf(stderr, "usage: perf-acceptd PORTFILE prog...\n");
+		fprintf(stderr, "usage: perf-acceptd [-f] PORTFILE prog...\n");
 		return 100;
 	}
 	prctl(PR_SET_CHILD_SUBREAPER, 1);
@@ -179,7 +223,6 @@ int main(int argc, char **argv)
 	while (!stop) {
 		struct pollfd p = {.fd = lfd, .events = POLLIN};
 		int c;
-		pid_t pid;
 
 		reap(WNOHANG);
 		if (poll(&p, 1, 50) <= 0)
@@ -189,14 +232,8 @@ int main(int argc, char **argv)
 			continue;
 		accepted++;
 		setsockopt(c, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-		pid = fork();
-		if (pid == 0) {
-			signal(SIGPIPE, SIG_DFL);
-			if (dup2(c, 0) < 0 || dup2(c, 1) < 0)
-				_exit(111);
-			execvp(argv[2], argv + 2);
-			_exit(127);
-		}
+		if (start(c, argv + 2, use_fork) < 0)
+			perror("perf-acceptd: spawn");
 		close(c);
 	}
 	close(lfd);

@@ -289,8 +289,11 @@ class Report:
                "an exec of s6-tlsd-io. *floor*: the same super-server "
                "starting only the static app per connection, with a plain "
                "TCP client: what creating a process costs here. Minor "
-               "faults: every process of the connection, from wait4 (the "
-               "super-server's fork before its exec included).")
+               "faults: every process of the connection, from wait4. The "
+               "super-server spawns as s6-tcpserverd does (posix_spawn, "
+               "which copies none of its memory): until 2026-12-07 it "
+               "forked, and every server's figures then held about 21 "
+               "more faults per connection for the copy.")
         self.w()
         self.w("Minor faults per connection, before and after issue #17's "
                "work (EC P-256, 1 client thread, every process of the "
@@ -856,8 +859,9 @@ programs (perf/CMakeLists.txt, a separate CMake project) in
 - **Ping-pong**: the client writes 64 bytes and waits for the 64 bytes
   echoed by `perf-app echo`, {p['pp']} times after a warm-up; quantiles of
   the per-round-trip latency.
-- **Connection rate**: `perf-acceptd` (perf/acceptd.c), a tcpserver-like
-  accept loop (fork + exec per connection, TCP_NODELAY) that is a child
+- **Connection rate**: `perf-acceptd` (perf/acceptd.c), an s6-tcpserverd-like
+  accept loop (posix_spawn per connection, as s6-tcpserverd's cspawn does;
+  `-f` forks and execs like ucspi-tcp's tcpserver; TCP_NODELAY) that is a child
   subreaper and sums the wait4 rusage of every process a connection starts.
   Ours: `s6-tlsd -- perf-app line`; stunnel4: `stunnel4 CONF` with `exec`
   perf-app line. The client runs 1 or 2 threads for {p['conn_secs']:g} s.
