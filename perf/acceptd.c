@@ -5,7 +5,8 @@
  * does (skalibs' cspawn, that is posix_spawn: a CLONE_VM|CLONE_VFORK child
  * that execs at once), so the new process copies none of this one's
  * memory; with -f it forks and execs like ucspi-tcp's tcpserver, and each
- * connection then also pays for the copy (about 28 page faults here). It is a child subreaper, so every
+ * connection then also pays for the copy (about 21 page faults here).
+ * It is a child subreaper, so every
  * process a connection starts (s6-tlsd's s6-tlsd-io child outlives the app
  * it becomes; stunnel's exec child) is reaped here, and their CPU time adds
  * up in the rusage of wait4.
@@ -171,7 +172,8 @@ static pid_t start(int c, char **argv, int use_fork)
 	posix_spawn_file_actions_init(&fa);
 	posix_spawn_file_actions_adddup2(&fa, c, 0);
 	posix_spawn_file_actions_adddup2(&fa, c, 1);
-	if (posix_spawnp(&pid, argv[0], &fa, &at, argv, environ))
+	errno = posix_spawnp(&pid, argv[0], &fa, &at, argv, environ);
+	if (errno)
 		pid = -1;
 	posix_spawn_file_actions_destroy(&fa);
 	posix_spawnattr_destroy(&at);
