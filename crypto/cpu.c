@@ -2,22 +2,29 @@
 
 #include <bearssl.h>
 
-#if defined(__x86_64__) && defined(__has_include)
-#if __has_include(<sys/platform/x86.h>)
-#include <sys/platform/x86.h>
-#define TLSD_GLIBC_X86 1
-#endif
+#if defined(__x86_64__)
+#include <cpuid.h>
 #endif
 
 static void probe(struct tls_cpu *c)
 {
-#ifdef TLSD_GLIBC_X86
-	/* glibc 2.33+: its start-up answers, no instruction executed. The
-	 * x86ni and SSE2 code also needs BearSSL built with it (Debian's
-	 * is): the vtables are then non-NULL, which costs nothing to ask. */
-	c->aes_ni = CPU_FEATURE_ACTIVE(AES) && CPU_FEATURE_ACTIVE(PCLMULQDQ) &&
-	            CPU_FEATURE_ACTIVE(SSE4_1);
-	c->sse2 = CPU_FEATURE_ACTIVE(SSE2);
+#if defined(__x86_64__)
+	/* One CPUID, leaf 1, asked directly: the executables do not run
+	 * glibc's start-up (src/nolibc), so its cached answers are not
+	 * there, and BearSSL's own tests would ask three times. Each CPUID
+	 * traps to the hypervisor on a virtual machine. */
+	unsigned a, b, cx, d;
+
+	if (!__get_cpuid(1, &a, &b, &cx, &d))
+		return;
+	c->aes_ni = (cx & bit_AES) && (cx & bit_PCLMUL) && (cx & bit_SSE4_1);
+	c->sse2 = (d & bit_SSE2) != 0;
+	/* the x86ni and SSE2 code also needs BearSSL built with it */
+	if (c->aes_ni)
+		c->aes_ni = br_aes_x86ni_ctr_get_vtable() != NULL &&
+		            br_ghash_pclmul_get() != 0;
+	if (c->sse2)
+		c->sse2 = br_chacha20_sse2_get() != 0;
 #else
 	/* Elsewhere, BearSSL's own tests. */
 	c->aes_ni =
