@@ -1,12 +1,13 @@
 /*
  * malloc for a process that lives one connection: size classes of powers
- * of two, each with a free list, carved from one reserved mapping that
- * the kernel fills only where it is touched. Blocks above 1 MiB get a
+ * of two, each with a free list, carved from mappings of 256 KiB (the
+ * kernel fills a page only where it is touched). Blocks above 1 MiB get a
  * mapping of their own. Nothing is returned to the kernel but those; the
  * process exits soon.
  *
- * The reservation is made by the first allocation, before the sandbox
- * forbids mmap, and is large enough that the tunnel never needs another.
+ * Why not one large reservation: it would count against RLIMIT_AS and
+ * RLIMIT_DATA, which daemontools-style set-ups lower (softlimit -m). All
+ * allocation happens during set-up, before the sandbox forbids mmap.
  */
 #include "rt.h"
 
@@ -18,7 +19,7 @@
 
 #define MIN_SHIFT 4
 #define BIG_SHIFT 20 /* classes up to 1 MiB */
-#define ARENA (64UL << 20)
+#define ARENA (256UL << 10)
 #define HDR 16
 
 struct hdr {
@@ -52,12 +53,12 @@ static void *carve(unsigned s)
 	struct hdr *h;
 
 	if (!next || (size_t)(limit - next) < need) {
-		next = map(ARENA);
-		if (!next) {
-			limit = NULL;
+		size_t len = need > ARENA ? need : ARENA;
+		unsigned char *m = map(len);
+
+		if (!m)
 			return NULL;
-		}
-		limit = next + ARENA;
+		next = m, limit = m + len;
 	}
 	h = (struct hdr *)(void *)next;
 	next += need;

@@ -3,8 +3,8 @@
  *
  * Why: on a virtual machine every CPUID instruction traps to the
  * hypervisor (9 us each on the machine doc/perf-analysis.md measures), and
- * glibc's start-up runs about ninety of them to size its caches; a static
- * empty main costs 0.85 ms and 28 page faults against 0.1 ms and 4 without
+ * glibc's start-up runs dozens of them to size its caches: a static empty
+ * main costs 0.85 ms and 28 page faults, against 0.1 ms and 4 without
  * glibc. Both programs start once per connection, and neither needs more
  * of libc than the few calls below, so the release executables link this
  * runtime instead (CMake option TLSD_NOLIBC, x86-64 only). Everything else
