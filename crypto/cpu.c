@@ -9,22 +9,19 @@
 static void probe(struct tls_cpu *c)
 {
 #if defined(__x86_64__)
-	/* One CPUID, leaf 1, asked directly: the executables do not run
-	 * glibc's start-up (src/nolibc), so its cached answers are not
-	 * there, and BearSSL's own tests would ask three times. Each CPUID
-	 * traps to the hypervisor on a virtual machine. */
+	/* One CPUID, leaf 1, asked here: the executables do not run glibc's
+	 * start-up (src/nolibc), so its cached answers are not there, and
+	 * BearSSL's own tests would ask three more times. Each CPUID traps
+	 * to the hypervisor on a virtual machine (9 us on the one
+	 * doc/perf-analysis.md measures). Leaf 1 exists on every x86-64.
+	 * server.c links BearSSL's x86ni and PCLMUL code by name, so the
+	 * build already requires a BearSSL that has them (Debian's does);
+	 * BearSSL's own tests ask for the same bits. */
 	unsigned a, b, cx, d;
 
-	if (!__get_cpuid(1, &a, &b, &cx, &d))
-		return;
+	__cpuid(1, a, b, cx, d);
 	c->aes_ni = (cx & bit_AES) && (cx & bit_PCLMUL) && (cx & bit_SSE4_1);
 	c->sse2 = (d & bit_SSE2) != 0;
-	/* the x86ni and SSE2 code also needs BearSSL built with it */
-	if (c->aes_ni)
-		c->aes_ni = br_aes_x86ni_ctr_get_vtable() != NULL &&
-		            br_ghash_pclmul_get() != 0;
-	if (c->sse2)
-		c->sse2 = br_chacha20_sse2_get() != 0;
 #else
 	/* Elsewhere, BearSSL's own tests. */
 	c->aes_ni =

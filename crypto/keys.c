@@ -38,15 +38,13 @@ static int ec_match(const br_ec_private_key *sk, const br_ec_public_key *pk,
 	return len && len == pk->qlen && !memcmp(q, pk->q, len);
 }
 
+/* ee: the first certificate's decoder, as chain_decode left it */
 static int keypair_match(const struct tls_keypair *kp,
-                         const struct pubhint *hint)
+                         const struct pubhint *hint,
+                         br_x509_decoder_context *ee)
 {
-	br_x509_decoder_context xc;
-	const br_x509_pkey *pk;
+	const br_x509_pkey *pk = br_x509_decoder_get_pkey(ee);
 
-	br_x509_decoder_init(&xc, NULL, NULL);
-	br_x509_decoder_push(&xc, kp->chain[0].data, kp->chain[0].data_len);
-	pk = br_x509_decoder_get_pkey(&xc);
 	if (!pk || pk->key_type != kp->key_type)
 		return 0;
 	if (kp->key_type == BR_KEYTYPE_RSA)
@@ -58,11 +56,13 @@ int keypair_decode(struct tls_keypair *kp, const struct blob *key,
                    const struct blob *chain, struct tls_err *e)
 {
 	struct pubhint hint = {.len = 0};
+	br_x509_decoder_context ee;
 
 	memset(kp, 0, sizeof *kp);
-	if (key_decode(kp, key, e, &hint) < 0 || chain_decode(kp, chain, e) < 0)
+	if (key_decode(kp, key, e, &hint) < 0 ||
+	    chain_decode(kp, chain, e, &ee) < 0)
 		goto fail;
-	if (!keypair_match(kp, &hint)) {
+	if (!keypair_match(kp, &hint, &ee)) {
 		tls_err_set(e, "KEYFILE %s and CERTFILE %s do not match",
 		            key->path, chain->path);
 		goto fail;

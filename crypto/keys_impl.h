@@ -48,7 +48,8 @@ int key_decode(struct tls_keypair *kp, const struct blob *key,
 
 /* chain.c: certificate chains */
 int der_is_cert(const unsigned char *der, size_t len);
+/* On success, ee holds the first certificate's decoder (its public key). */
 int chain_decode(struct tls_keypair *kp, const struct blob *chain,
-                 struct tls_err *e);
+                 struct tls_err *e, br_x509_decoder_context *ee);
 
 #endif

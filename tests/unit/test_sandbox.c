@@ -9,7 +9,11 @@
 #include <liburing.h>
 #include <poll.h>
 #include <signal.h>
+#include <linux/audit.h>
+#include <linux/filter.h>
+#include <linux/seccomp.h>
 #include <sys/prctl.h>
+#include <sys/syscall.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -191,3 +195,72 @@ Test(ring, restricted_to_its_opcodes_and_fds)
 {
 	cr_assert_eq(in_child(forbidden_ring_ops), 0);
 }
+
+#ifdef __x86_64__
+/* A classic-BPF interpreter for what the filter uses: LD W ABS, JEQ and
+ * JGE with constants, RET. */
+static unsigned run_filter(const struct sock_filter *f, int n,
+                           const struct seccomp_data *d)
+{
+	unsigned a = 0;
+
+	for (int pc = 0; pc < n; pc++) {
+		const struct sock_filter *i = &f[pc];
+
+		switch (i->code) {
+		case BPF_LD | BPF_W | BPF_ABS:
+			cr_assert_leq(i->k + 4, sizeof *d);
+			memcpy(&a, (const char *)d + i->k, 4);
+			break;
+		case BPF_JMP | BPF_JEQ | BPF_K:
+			pc += a == i->k ? i->jt : i->jf;
+			break;
+		case BPF_JMP | BPF_JGE | BPF_K:
+			pc += a >= i->k ? i->jt : i->jf;
+			break;
+		case BPF_RET | BPF_K:
+			return i->k;
+		default:
+			cr_assert_fail("unexpected instruction %#x at %d",
+			               i->code, pc);
+		}
+	}
+	cr_assert_fail("ran off the end");
+	return 0;
+}
+
+Test(sandbox, filter_decides_every_number)
+{
+	static const int allow[] = {__NR_io_uring_enter, __NR_io_uring_register,
+	                            __NR_read,           __NR_write,
+	                            __NR_writev,         __NR_sendto,
+	                            __NR_close,          __NR_shutdown,
+	                            __NR_ppoll,          __NR_poll,
+	                            __NR_clock_gettime,  __NR_munmap,
+	                            __NR_rt_sigreturn,   __NR_restart_syscall,
+	                            __NR_rt_sigprocmask, __NR_tgkill,
+	                            __NR_getpid,         __NR_gettid,
+	                            __NR_exit,           __NR_exit_group};
+	struct sock_filter f[SANDBOX_FILTER_MAX];
+	int n = sandbox_filter(f);
+	struct seccomp_data d = {.arch = AUDIT_ARCH_X86_64};
+
+	cr_assert_gt(n, 0);
+	for (unsigned nr = 0; nr < 1024; nr++) {
+		int yes = 0;
+
+		for (size_t i = 0; i < sizeof allow / sizeof *allow; i++)
+			yes |= allow[i] == (int)nr;
+		d.nr = (int)nr;
+		cr_assert_eq(run_filter(f, n, &d),
+		             yes ? SECCOMP_RET_ALLOW
+		                 : SECCOMP_RET_ERRNO | EPERM,
+		             "nr %u", nr);
+	}
+	d.nr = 0x40000000 + __NR_read; /* x32 */
+	cr_assert_eq(run_filter(f, n, &d), SECCOMP_RET_KILL_PROCESS);
+	d.nr = __NR_read;
+	d.arch = AUDIT_ARCH_I386;
+	cr_assert_eq(run_filter(f, n, &d), SECCOMP_RET_KILL_PROCESS);
+}
+#endif
