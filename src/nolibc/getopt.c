@@ -105,7 +105,7 @@ int RT(getopt_long)(int argc, char *const *argv, const char *shortopts,
 			                   colon);
 		nextchar = a + 1;
 	}
-	c = (unsigned char)*nextchar++;
+	c = *nextchar++; /* a char, signed as in glibc: optopt too */
 	t = c == ':' ? NULL : RT(strchr)(so, c);
 	/* as glibc: optind moves on once the element's last letter is read */
 	if (!*nextchar)

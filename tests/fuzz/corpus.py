@@ -15,6 +15,7 @@ OUTDIR/anchors  CA files: PEM, DER, TRUSTED CERTIFICATE, CRLF, bundles
 OUTDIR/pem      every PEM file, and CRLF, comments, trailing blanks
 OUTDIR/dn       every certificate's subject and issuer, and made-up Names
 OUTDIR/options  command lines, NUL-separated
+OUTDIR/rt       the same command lines, for fuzz_rt
 """
 
 import argparse
@@ -522,6 +523,8 @@ def options_corpus(outdir):
     for i, (prog, argv) in enumerate(lines):
         put(outdir, "options", "argv-%d" % i,
             bytes([prog]) + b"\0".join(a.encode() for a in argv))
+        # fuzz_rt: the same command lines, without the program byte
+        put(outdir, "rt", "argv-%d" % i, b"\0".join(a.encode() for a in argv))
 
 
 def main():
@@ -532,7 +535,8 @@ def main():
     ap.add_argument("--no-clients", action="store_true")
     a = ap.parse_args()
     os.environ["TLSD_CERTS"] = a.certs
-    for sub in ("server", "notif", "keys", "anchors", "pem", "dn", "options"):
+    for sub in ("server", "notif", "keys", "anchors", "pem", "dn", "options",
+                "rt"):
         os.makedirs(os.path.join(a.outdir, sub), exist_ok=True)
     keys_corpus(a.outdir, a.certs)
     anchors_corpus(a.outdir, a.certs, a.client_certs)

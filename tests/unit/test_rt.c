@@ -149,6 +149,7 @@ Test(rt, getopt_long)
 	    ARGV("-x", "-Sx", "-:", "y"),
 	    ARGV("-", "-S"),
 	    ARGV("-vv", "-k"),
+	    ARGV("-S\xff", "-\x80"), /* optopt: a signed char, as glibc */
 	};
 
 	for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
