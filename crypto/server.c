@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "cpu.h"
+#include "ec.h"
 #include "entropy.h"
 #include "suites.h"
 
@@ -57,7 +58,7 @@ static size_t set_ciphers(br_ssl_engine_context *eng, int legacy,
 		    cpu->aes_ni ? &br_aes_x86ni_cbcdec_vtable
 		                : &br_aes_ct64_cbcdec_vtable);
 	}
-	br_ssl_engine_set_default_ec(eng);
+	br_ssl_engine_set_ec(eng, tls_ec());
 	return n;
 }
 
