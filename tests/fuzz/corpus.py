@@ -16,6 +16,7 @@ OUTDIR/pem      every PEM file, and CRLF, comments, trailing blanks
 OUTDIR/dn       every certificate's subject and issuer, and made-up Names
 OUTDIR/options  command lines, NUL-separated
 OUTDIR/rt       the same command lines, for fuzz_rt
+OUTDIR/ec       X25519 points and scalars (RFC 7748's vector, edge values)
 """
 
 import argparse
@@ -527,6 +528,15 @@ def options_corpus(outdir):
         put(outdir, "rt", "argv-%d" % i, b"\0".join(a.encode() for a in argv))
 
 
+def ec_corpus(outdir):
+    u = bytes.fromhex("e6db6867583030db3594c1a424b15f7c726624ec26b3353b10a903a6d0ab1c4c")
+    k = bytes.fromhex("a546e36bf0527c9d3b16154b82465edd62144c0ac1fc5a18506a2244ba449ac4")
+    seeds = [u + k, bytes([9]) + bytes(31) + bytes([9]) + bytes(31),
+             bytes([0xff]) * 32 + k, bytes(32) + k[:5], bytes([0xed]) + bytes([0xff]) * 30 + bytes([0x7f]) + k]
+    for i, s in enumerate(seeds):
+        put(outdir, "ec", "seed-%d" % i, s)
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("outdir")
@@ -536,7 +546,7 @@ def main():
     a = ap.parse_args()
     os.environ["TLSD_CERTS"] = a.certs
     for sub in ("server", "notif", "keys", "anchors", "pem", "dn", "options",
-                "rt"):
+                "rt", "ec"):
         os.makedirs(os.path.join(a.outdir, sub), exist_ok=True)
     keys_corpus(a.outdir, a.certs)
     anchors_corpus(a.outdir, a.certs, a.client_certs)
@@ -544,6 +554,7 @@ def main():
     dn_corpus(a.outdir, a.certs, a.client_certs)
     notif_corpus(a.outdir)
     options_corpus(a.outdir)
+    ec_corpus(a.outdir)
     if not a.no_clients:
         record_clients(a.outdir, a.client_certs)
 

@@ -52,6 +52,6 @@ if [ -x "$fuzz_bin/fuzz_server" ]; then
 else
 	echo "make-corpus: no fuzz_server in $fuzz_bin: no full-session seeds" >&2
 fi
-for d in server keys anchors pem notif options dn rt; do
+for d in server keys anchors pem notif options dn rt ec; do
 	printf '%s: %s seeds\n' "$d" "$(ls "$out/$d" | wc -l)" >&2
 done

@@ -12,7 +12,7 @@ secs=${1:-30}
 cd "$(dirname "$0")/../.."
 top=$(pwd)
 b=build-fuzz
-targets=${FUZZ_TARGETS:-server keys anchors pem notif options dn rt}
+targets=${FUZZ_TARGETS:-server keys anchors pem notif options dn rt ec}
 jobs=$(nproc 2>/dev/null || echo 2)
 
 sh tests/deps.sh fuzz
