@@ -46,6 +46,11 @@ int der_is_key(const unsigned char *der, size_t len);
 int key_decode(struct tls_keypair *kp, const struct blob *key,
                struct tls_err *e, struct pubhint *hint);
 
+/* rsakey.c: 1 and *sk (pointing into der) for a plain PKCS#1 or PKCS#8
+ * RSA key, 0 for anything else (BearSSL's decoder then decides) */
+int rsa_der_decode(const unsigned char *der, size_t len,
+                   br_rsa_private_key *sk);
+
 /* chain.c: certificate chains */
 int der_is_cert(const unsigned char *der, size_t len);
 /* On success, ee holds the first certificate's decoder (its public key). */

@@ -205,8 +205,11 @@ static int skey_load(struct tls_keypair *kp, const unsigned char *der,
                      struct pubhint *hint)
 {
 	br_skey_decoder_context dc;
+	br_rsa_private_key rsa;
 	int err, r = -1;
 
+	if (rsa_der_decode(der, len, &rsa))
+		return rsa_copy(kp, &rsa, path, e);
 	br_skey_decoder_init(&dc);
 	br_skey_decoder_push(&dc, der, len);
 	err = br_skey_decoder_last_error(&dc);

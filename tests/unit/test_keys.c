@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "keys.h"
+#include "keys_impl.h"
 
 #define MIB (1024 * 1024)
 
@@ -597,4 +598,79 @@ Test(keys, encrypted_keys)
 	                "encrypted");
 	expect_fail_msg(tmp("enc.trad.pem"), cert("rsa2048.crt.pem"),
 	                tmp("enc.trad.pem"), "encrypted");
+}
+
+/* crypto/rsakey.c's DER walk against BearSSL's decoder: the same key, or
+ * no answer (then BearSSL decides). */
+static int same_int(const unsigned char *a, size_t al, const unsigned char *b,
+                    size_t bl)
+{
+	return al == bl && !memcmp(a, b, al);
+}
+
+/* 1 if rsa_der_decode answered, and then BearSSL said the same */
+static int compare_rsa(const unsigned char *der, size_t len)
+{
+	br_rsa_private_key ours;
+	const br_rsa_private_key *ref;
+	br_skey_decoder_context dc;
+
+	if (!rsa_der_decode(der, len, &ours))
+		return 0;
+	br_skey_decoder_init(&dc);
+	br_skey_decoder_push(&dc, der, len);
+	cr_assert_eq(br_skey_decoder_last_error(&dc), 0,
+	             "accepted what BearSSL refuses");
+	cr_assert_eq(br_skey_decoder_key_type(&dc), BR_KEYTYPE_RSA);
+	ref = br_skey_decoder_get_rsa(&dc);
+	cr_assert_eq(ours.n_bitlen, ref->n_bitlen);
+	cr_assert(same_int(ours.p, ours.plen, ref->p, ref->plen), "p");
+	cr_assert(same_int(ours.q, ours.qlen, ref->q, ref->qlen), "q");
+	cr_assert(same_int(ours.dp, ours.dplen, ref->dp, ref->dplen), "dp");
+	cr_assert(same_int(ours.dq, ours.dqlen, ref->dq, ref->dqlen), "dq");
+	cr_assert(same_int(ours.iq, ours.iqlen, ref->iq, ref->iqlen), "iq");
+	return 1;
+}
+
+Test(keys, rsa_der_walk_is_bearssl)
+{
+	const char *bits[] = {"1024", "3072"};
+	const char *files[6];
+	size_t nf = 0;
+
+	files[nf++] = cert("rsa2048.key.der");
+	files[nf++] = cert("rsa2048.key.trad.der");
+	for (int i = 0; i < 2; i++) {
+		char name[32], trad[32];
+
+		snprintf(name, sizeof name, "r%s.der", bits[i]);
+		snprintf(trad, sizeof trad, "r%s.trad.der", bits[i]);
+		run("openssl genpkey -algorithm RSA -pkeyopt "
+		    "rsa_keygen_bits:%s "
+		    "-outform DER -out '%s' 2>/dev/null",
+		    bits[i], tmp(name));
+		run("openssl pkey -inform DER -in '%s' -traditional -outform "
+		    "DER -out '%s' 2>/dev/null",
+		    tmp(name), tmp(trad));
+		files[nf++] = strdup(tmp(name));
+		files[nf++] = strdup(tmp(trad));
+	}
+	for (size_t f = 0; f < nf; f++) {
+		size_t len;
+		unsigned char *der = slurp(files[f], &len);
+
+		cr_assert_eq(compare_rsa(der, len), 1, "%s not walked",
+		             files[f]);
+		/* no prefix is a key; no altered byte gives another key */
+		for (size_t cut = 0; cut < len; cut++)
+			cr_assert_eq(
+			    rsa_der_decode(der, cut, &(br_rsa_private_key){0}),
+			    0, "%s cut at %zu", files[f], cut);
+		for (size_t at = 0; at < len && at < 64; at++) {
+			der[at] ^= 0x41;
+			compare_rsa(der, len);
+			der[at] ^= 0x41;
+		}
+		free(der);
+	}
 }
