@@ -13,45 +13,12 @@
 #include <string.h>
 
 #include "fuzz_util.h"
+#include "getopt_trace.h"
 #include "rt.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 #define MAX_ARGS 32
-
-static const struct option longs[] = {
-    {"close-notify", no_argument, NULL, 'S'},
-    {"verbosity", required_argument, NULL, 'v'},
-    {"sni", no_argument, NULL, 300},
-    {"sni-level", required_argument, NULL, 'k'},
-    {"keep", no_argument, NULL, 'Z'},
-    {"no-keep", no_argument, NULL, 'z'},
-    {NULL, 0, NULL, 0},
-};
-
-static size_t trace(int glibc, int argc, char **argv, char *out, size_t cap)
-{
-	const char *so = "+:SsZzv:k:";
-	size_t n = 0;
-
-	if (glibc)
-		optind = 0, opterr = 0;
-	else
-		rt_optind = 0, rt_opterr = 0;
-	while (n < cap - 64) {
-		int c = glibc ? getopt_long(argc, argv, so, longs, NULL)
-		              : rt_getopt_long(argc, argv, so, longs, NULL);
-		char *arg = glibc ? optarg : rt_optarg;
-
-		n += (size_t)snprintf(
-		    out + n, cap - n, "[%d %p %d %d]", c, (void *)arg,
-		    glibc ? optind : rt_optind,
-		    c == '?' || c == ':' ? (glibc ? optopt : rt_optopt) : 0);
-		if (c == -1)
-			break;
-	}
-	return n;
-}
 
 static int sign(int v)
 {
@@ -113,8 +80,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		p += l + 1;
 	}
 	argv[argc] = NULL;
-	trace(1, argc, argv, ta, sizeof ta);
-	trace(0, argc, argv, tb, sizeof tb);
+	getopt_trace(1, argc, argv, ta, sizeof ta);
+	getopt_trace(0, argc, argv, tb, sizeof tb);
 	FUZZ_CHECK(!strcmp(ta, tb), "getopt_long: %s vs %s", ta, tb);
 	for (int i = 1; i < argc; i++)
 		one_arg(argv[i], argv[i + 1 < argc ? i + 1 : 0]);

@@ -15,6 +15,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "getopt_trace.h"
 #include "rt.h"
 
 #define FMT(...)                                                               \
@@ -96,42 +97,6 @@ Test(rt, strtoul)
 		}
 }
 
-static const struct option longs[] = {
-    {"close-notify", no_argument, NULL, 'S'},
-    {"verbosity", required_argument, NULL, 'v'},
-    {"sni", no_argument, NULL, 300},
-    {"sni-level", required_argument, NULL, 'k'},
-    {"fork-io", no_argument, NULL, 301},
-    {"keep", no_argument, NULL, 'Z'},
-    {"no-keep", no_argument, NULL, 'z'},
-    {NULL, 0, NULL, 0},
-};
-
-/* every answer of one parse, as text, for comparison */
-static void trace(int glibc, int argc, char **argv, char *out, size_t cap)
-{
-	const char *so = "+:SsZzv:k:";
-	size_t n = 0;
-
-	if (glibc)
-		optind = 0, opterr = 0;
-	else
-		rt_optind = 0, rt_opterr = 0;
-	for (;;) {
-		int c = glibc ? getopt_long(argc, argv, so, longs, NULL)
-		              : rt_getopt_long(argc, argv, so, longs, NULL);
-		const char *arg = glibc ? optarg : rt_optarg;
-		int ind = glibc ? optind : rt_optind;
-		int opt = glibc ? optopt : rt_optopt;
-
-		n += (size_t)snprintf(out + n, cap - n, "[%d %s %d %d]", c,
-		                      arg ? arg : "-", ind,
-		                      c == '?' || c == ':' ? opt : 0);
-		if (c == -1 || n >= cap)
-			break;
-	}
-}
-
 #define ARGV(...) ((char *[]){"prog", __VA_ARGS__, NULL})
 
 Test(rt, getopt_long)
@@ -158,8 +123,8 @@ Test(rt, getopt_long)
 
 		while (cases[i][argc])
 			argc++;
-		trace(1, argc, cases[i], a, sizeof a);
-		trace(0, argc, cases[i], b, sizeof b);
+		getopt_trace(1, argc, cases[i], a, sizeof a);
+		getopt_trace(0, argc, cases[i], b, sizeof b);
 		cr_assert_str_eq(a, b, "case %zu", i);
 	}
 }
